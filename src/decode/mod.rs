@@ -1,0 +1,8 @@
+//! Everything that turns raw values into text: flag tables, errno names,
+//! string quoting, and each call's argument list. Pure and unit-tested.
+
+pub mod errno;
+pub mod escape;
+pub mod flags;
+pub mod render;
+mod uapi;

@@ -1,0 +1,306 @@
+//! One call as strace prints it: `name(args) = ret`.
+
+use std::fmt::Write;
+
+use super::errno::push_return;
+use super::escape::quote;
+use super::flags::{push_flags, MOUNT_FLAGS, MS_MGC_MSK, MS_MGC_VAL, UMOUNT_FLAGS};
+use crate::event::{ArgData, Event};
+use crate::syscalls::Syscall;
+
+/// strace reads a path up to PATH_MAX bytes with its NUL: at most 4095
+/// characters, then `...`.
+const PATH_SHOWN_MAX: usize = 4095;
+const EFAULT: i64 = 14;
+
+/// What rendering noticed that the caller may want to report.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Notes {
+    /// String arguments we could not read although the kernel could.
+    pub unreadable: u32,
+}
+
+/// Builds one call's text; keeps the event and what it noticed.
+struct Call<'e, 'a> {
+    event: &'e Event<'a>,
+    out: &'e mut String,
+    notes: Notes,
+    first: bool,
+}
+
+impl Call<'_, '_> {
+    fn sep(&mut self) {
+        if !self.first {
+            self.out.push_str(", ");
+        }
+        self.first = false;
+    }
+
+    /// A pointer printed as strace's printaddr: NULL or hex.
+    fn addr(&mut self, i: usize) {
+        self.sep();
+        push_addr(self.event.arg(i), self.out);
+    }
+
+    fn unreadable(&mut self, i: usize) {
+        if self.event.header.ret != -EFAULT {
+            self.notes.unreadable += 1;
+        }
+        push_addr(self.event.arg(i), self.out);
+    }
+
+    /// A path argument (strace's printpath).
+    fn path(&mut self, i: usize) {
+        self.sep();
+        match self.event.data(i) {
+            ArgData::Whole(b) if b.len() <= PATH_SHOWN_MAX => quote(b, self.out),
+            ArgData::Whole(b) | ArgData::Truncated(b) => {
+                quote(&b[..b.len().min(PATH_SHOWN_MAX)], self.out);
+                self.out.push_str("...");
+            }
+            ArgData::Null => self.out.push_str("NULL"),
+            ArgData::Unreadable => self.unreadable(i),
+            ArgData::Raw => push_addr(self.event.arg(i), self.out),
+        }
+    }
+
+    /// A C string argument (strace's printstr).
+    fn string(&mut self, i: usize) {
+        self.sep();
+        match self.event.data(i) {
+            ArgData::Whole(b) => quote(b, self.out),
+            ArgData::Truncated(b) => {
+                quote(b, self.out);
+                self.out.push_str("...");
+            }
+            ArgData::Null => self.out.push_str("NULL"),
+            ArgData::Unreadable => self.unreadable(i),
+            ArgData::Raw => push_addr(self.event.arg(i), self.out),
+        }
+    }
+
+    fn flags(&mut self, value: u64, table: &super::flags::FlagTable) {
+        self.sep();
+        push_flags(value, table, self.out);
+    }
+}
+
+/// strace's printaddr.
+pub fn push_addr(value: u64, out: &mut String) {
+    if value == 0 {
+        out.push_str("NULL");
+    } else {
+        let _ = write!(out, "{value:#x}");
+    }
+}
+
+/// Appends the CALL text of `event` to `out`.
+pub fn render_call(event: &Event, out: &mut String) -> Notes {
+    out.push_str(event.call.name());
+    out.push('(');
+    let mut call = Call {
+        event,
+        out,
+        notes: Notes::default(),
+        first: true,
+    };
+    match event.call {
+        Syscall::Mount => mount(&mut call),
+        Syscall::Umount2 => {
+            call.path(0);
+            // umount2's flags are an int.
+            call.flags(u64::from(event.arg(1) as u32), &UMOUNT_FLAGS);
+        }
+        other => raw_args(&mut call, other.arg_names().len()),
+    }
+    let notes = call.notes;
+    out.push(')');
+    push_return(event.header.ret, out);
+    notes
+}
+
+fn raw_args(call: &mut Call, count: usize) {
+    for i in 0..count {
+        call.sep();
+        let _ = write!(call.out, "{:#x}", call.event.arg(i));
+    }
+}
+
+/// mount(source, target, filesystemtype, mountflags, data), with strace's
+/// rules: a remount ignores the type, bind/move/propagation changes ignore
+/// type and data (shown as addresses), and the old magic number is named.
+fn mount(call: &mut Call) {
+    const MS_REMOUNT: u64 = 32;
+    const IGNORES_TYPE_AND_DATA: u64 = 4096 | 8192 | (1 << 17) | (1 << 18) | (1 << 19) | (1 << 20);
+
+    let mut flags = call.event.arg(3);
+    let old_magic = flags & MS_MGC_MSK == MS_MGC_VAL;
+    if old_magic {
+        // As in the kernel and strace: the low 16 bits are the flags.
+        flags &= !MS_MGC_MSK & 0xffff_ffff;
+    }
+    let ignore_type = flags & (MS_REMOUNT | IGNORES_TYPE_AND_DATA) != 0;
+    let ignore_data = flags & MS_REMOUNT == 0 && flags & IGNORES_TYPE_AND_DATA != 0;
+
+    call.path(0);
+    call.path(1);
+    if ignore_type {
+        call.addr(2);
+    } else {
+        call.string(2);
+    }
+    call.sep();
+    if old_magic {
+        call.out.push_str("MS_MGC_VAL");
+        if flags != 0 {
+            call.out.push('|');
+        }
+    }
+    if flags != 0 || !old_magic {
+        push_flags(flags, &MOUNT_FLAGS, call.out);
+    }
+    if ignore_data {
+        call.addr(4);
+    } else {
+        call.string(4);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::build::Sample;
+    use crate::event::{ARG_DATA, ARG_NULL, ARG_TRUNCATED, ARG_UNREADABLE};
+
+    fn render(s: Sample) -> String {
+        let bytes = s.bytes();
+        let e = Event::parse(&bytes).unwrap();
+        let mut out = String::new();
+        render_call(&e, &mut out);
+        out
+    }
+
+    fn mount(args: [u64; 6], ret: i64) -> Sample {
+        Sample::new(Syscall::Mount, args, ret)
+    }
+
+    #[test]
+    fn tmpfs_mount_with_flags_and_data() {
+        let s = mount([1, 2, 3, 6, 5, 0], 0)
+            .with(0, ARG_DATA, b"none")
+            .with(1, ARG_DATA, b"/tmp/x")
+            .with(2, ARG_DATA, b"tmpfs")
+            .with(4, ARG_DATA, b"size=1m");
+        assert_eq!(
+            render(s),
+            r#"mount("none", "/tmp/x", "tmpfs", MS_NOSUID|MS_NODEV, "size=1m") = 0"#
+        );
+    }
+
+    #[test]
+    fn remount_and_bind() {
+        let s = mount([0, 2, 0, 1 | 32 | 4096, 0, 0], 0)
+            .with(0, ARG_NULL, b"")
+            .with(1, ARG_DATA, b"/a")
+            .with(2, ARG_NULL, b"")
+            .with(4, ARG_NULL, b"");
+        assert_eq!(
+            render(s),
+            r#"mount(NULL, "/a", NULL, MS_RDONLY|MS_REMOUNT|MS_BIND, NULL) = 0"#
+        );
+        let s = mount([1, 2, 0, 0xc0ed_0000 | 4096, 0, 0], 0)
+            .with(0, ARG_DATA, b"/a")
+            .with(1, ARG_DATA, b"/b");
+        assert_eq!(
+            render(s),
+            r#"mount("/a", "/b", NULL, MS_MGC_VAL|MS_BIND, NULL) = 0"#
+        );
+    }
+
+    #[test]
+    fn ignored_arguments_print_as_addresses() {
+        // strace: mount(NULL, "/x", 0x3, MS_REMOUNT, 0x4) = -1 EFAULT
+        let s = mount([0, 2, 3, 32, 4, 0], -14)
+            .with(0, ARG_NULL, b"")
+            .with(1, ARG_DATA, b"/x")
+            .with(2, ARG_UNREADABLE, b"")
+            .with(4, ARG_UNREADABLE, b"");
+        assert_eq!(
+            render(s),
+            r#"mount(NULL, "/x", 0x3, MS_REMOUNT, 0x4) = -1 EFAULT (Bad address)"#
+        );
+        let s = mount([1, 2, 3, 4096, 4, 0], -14)
+            .with(0, ARG_DATA, b"/a")
+            .with(1, ARG_DATA, b"/x");
+        assert_eq!(
+            render(s),
+            r#"mount("/a", "/x", 0x3, MS_BIND, 0x4) = -1 EFAULT (Bad address)"#
+        );
+    }
+
+    #[test]
+    fn magic_alone_and_failures() {
+        let s = mount([1, 2, 3, 0xc0ed_0000, 0, 0], -2)
+            .with(0, ARG_DATA, b"none")
+            .with(1, ARG_DATA, b"/nonexist")
+            .with(2, ARG_DATA, b"tmpfs")
+            .with(4, ARG_NULL, b"");
+        assert_eq!(
+            render(s),
+            r#"mount("none", "/nonexist", "tmpfs", MS_MGC_VAL, NULL) = -1 ENOENT (No such file or directory)"#
+        );
+        let s = mount([1, 2, 3, 0, 0, 0], -19)
+            .with(0, ARG_DATA, b"none")
+            .with(1, ARG_DATA, b"/x")
+            .with(2, ARG_DATA, b"bogusfs")
+            .with(4, ARG_NULL, b"");
+        assert_eq!(
+            render(s),
+            r#"mount("none", "/x", "bogusfs", 0, NULL) = -1 ENODEV (No such device)"#
+        );
+    }
+
+    #[test]
+    fn unreadable_pointers_print_as_addresses() {
+        let s = mount([1, 2, 3, 0, 4, 0], -14)
+            .with(0, ARG_UNREADABLE, b"")
+            .with(1, ARG_UNREADABLE, b"")
+            .with(2, ARG_UNREADABLE, b"")
+            .with(4, ARG_UNREADABLE, b"");
+        assert_eq!(
+            render(s),
+            "mount(0x1, 0x2, 0x3, 0, 0x4) = -1 EFAULT (Bad address)"
+        );
+    }
+
+    #[test]
+    fn long_paths_are_cut_as_strace_cuts_them() {
+        let long = vec![b'a'; 4096];
+        let s =
+            Sample::new(Syscall::Umount2, [1, 0, 0, 0, 0, 0], -36).with(0, ARG_TRUNCATED, &long);
+        let text = render(s);
+        assert!(text.starts_with(&format!("umount2(\"{}\"...,", "a".repeat(4095))));
+        let exact = vec![b'b'; 4095];
+        let s = Sample::new(Syscall::Umount2, [1, 0, 0, 0, 0, 0], 0).with(0, ARG_DATA, &exact);
+        assert_eq!(
+            render(s),
+            format!("umount2(\"{}\", 0) = 0", "b".repeat(4095))
+        );
+    }
+
+    #[test]
+    fn umount2() {
+        let s = Sample::new(Syscall::Umount2, [1, 2, 0, 0, 0, 0], 0).with(0, ARG_DATA, b"/a");
+        assert_eq!(render(s), r#"umount2("/a", MNT_DETACH) = 0"#);
+        let s = Sample::new(Syscall::Umount2, [1, 0, 0, 0, 0, 0], -22).with(0, ARG_DATA, b"/a");
+        assert_eq!(
+            render(s),
+            r#"umount2("/a", 0) = -1 EINVAL (Invalid argument)"#
+        );
+        let s = Sample::new(Syscall::Umount2, [1, 0x100, 0, 0, 0, 0], -22).with(0, ARG_DATA, b"/x");
+        assert_eq!(
+            render(s),
+            r#"umount2("/x", 0x100 /* MNT_??? */) = -1 EINVAL (Invalid argument)"#
+        );
+    }
+}

@@ -1,0 +1,194 @@
+//! Raw perf sample bytes -> a checked view of one event. Pure: no libbpf.
+
+use anyhow::{bail, Result};
+
+use crate::skel::types::event_header;
+use crate::syscalls::Syscall;
+
+pub const ARG_RAW: u8 = 0;
+pub const ARG_NULL: u8 = 1;
+pub const ARG_DATA: u8 = 2;
+pub const ARG_TRUNCATED: u8 = 3;
+pub const ARG_UNREADABLE: u8 = 4;
+
+/// What an event carries for one argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgData<'a> {
+    /// Only the raw value (a number, or a pointer we did not follow).
+    Raw,
+    /// A NULL pointer where data was expected.
+    Null,
+    /// The data read whole (a string without its NUL, or binary bytes).
+    Whole(&'a [u8]),
+    /// The data read as far as our limit; there was more.
+    Truncated(&'a [u8]),
+    /// The pointer could not be read.
+    Unreadable,
+}
+
+/// One traced call, borrowed from the sample it came in.
+#[derive(Clone, Debug)]
+pub struct Event<'a> {
+    pub header: event_header,
+    pub call: Syscall,
+    data: [ArgData<'a>; 6],
+}
+
+impl<'a> Event<'a> {
+    /// Checks and splits a perf sample. Never panics on any input.
+    pub fn parse(sample: &'a [u8]) -> Result<Event<'a>> {
+        let size = std::mem::size_of::<event_header>();
+        if sample.len() < size {
+            bail!("event of {} bytes is shorter than its header", sample.len());
+        }
+        let mut header = event_header::default();
+        if plain::copy_from_bytes(&mut header, sample).is_err() {
+            bail!("event header could not be copied");
+        }
+        let Some(call) = Syscall::from_id(header.call) else {
+            bail!("event has unknown call id {}", header.call);
+        };
+        let mut rest = &sample[size..];
+        let mut data = [ArgData::Raw; 6];
+        for (i, slot) in data.iter_mut().enumerate() {
+            let len = usize::from(header.arg_len[i]);
+            *slot = match header.arg_state[i] {
+                ARG_RAW => ArgData::Raw,
+                ARG_NULL => ArgData::Null,
+                ARG_UNREADABLE => ArgData::Unreadable,
+                state @ (ARG_DATA | ARG_TRUNCATED) => {
+                    if rest.len() < len {
+                        bail!("argument {i} claims {len} bytes, {} left", rest.len());
+                    }
+                    let (bytes, tail) = rest.split_at(len);
+                    rest = tail;
+                    if state == ARG_DATA {
+                        ArgData::Whole(bytes)
+                    } else {
+                        ArgData::Truncated(bytes)
+                    }
+                }
+                other => bail!("argument {i} has unknown state {other}"),
+            };
+        }
+        Ok(Event { header, call, data })
+    }
+
+    /// The raw value of argument `i`.
+    pub fn arg(&self, i: usize) -> u64 {
+        self.header.args[i]
+    }
+
+    /// What was read from the memory argument `i` points to.
+    pub fn data(&self, i: usize) -> ArgData<'a> {
+        self.data[i]
+    }
+
+    pub fn comm(&self) -> &[u8] {
+        c_chars(&self.header.comm)
+    }
+
+    pub fn pcomm(&self) -> &[u8] {
+        c_chars(&self.header.pcomm)
+    }
+
+    #[allow(dead_code)] // for --json
+    /// True when any argument's data was cut at our read limit.
+    pub fn truncated(&self) -> bool {
+        self.data.iter().any(|d| matches!(d, ArgData::Truncated(_)))
+    }
+}
+
+/// The bytes of a fixed-size C string up to its NUL.
+fn c_chars(chars: &[i8]) -> &[u8] {
+    // SAFETY: i8 and u8 have the same size and alignment.
+    let bytes: &[u8] = unsafe { std::slice::from_raw_parts(chars.as_ptr().cast(), chars.len()) };
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    &bytes[..end]
+}
+
+/// Test support: builds the bytes of a sample as the kernel would send it.
+#[cfg(test)]
+pub mod build {
+    use super::*;
+
+    pub struct Sample {
+        pub header: event_header,
+        pub data: Vec<u8>,
+    }
+
+    impl Sample {
+        pub fn new(call: Syscall, args: [u64; 6], ret: i64) -> Sample {
+            let mut header = event_header {
+                call: call.id(),
+                args,
+                ret,
+                pid: 42,
+                tid: 43,
+                ppid: 1,
+                mnt_ns: 4026531840,
+                ..Default::default()
+            };
+            for (dst, src) in header.comm.iter_mut().zip(b"mount") {
+                *dst = *src as i8;
+            }
+            Sample {
+                header,
+                data: Vec::new(),
+            }
+        }
+
+        pub fn with(mut self, i: usize, state: u8, bytes: &[u8]) -> Sample {
+            self.header.arg_state[i] = state;
+            self.header.arg_len[i] = bytes.len() as u16;
+            self.data.extend_from_slice(bytes);
+            self
+        }
+
+        pub fn bytes(&self) -> Vec<u8> {
+            // SAFETY: event_header is plain old data.
+            let mut out = unsafe { plain::as_bytes(&self.header) }.to_vec();
+            out.extend_from_slice(&self.data);
+            out
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::build::Sample;
+    use super::*;
+
+    #[test]
+    fn parses_arguments_in_order() {
+        let s = Sample::new(Syscall::Mount, [1, 2, 0, 6, 5, 0], 0)
+            .with(0, ARG_DATA, b"none")
+            .with(1, ARG_TRUNCATED, b"/tmp/x")
+            .with(2, ARG_NULL, b"")
+            .with(4, ARG_UNREADABLE, b"");
+        let bytes = s.bytes();
+        let e = Event::parse(&bytes).unwrap();
+        assert_eq!(e.call, Syscall::Mount);
+        assert_eq!(e.data(0), ArgData::Whole(b"none"));
+        assert_eq!(e.data(1), ArgData::Truncated(b"/tmp/x"));
+        assert_eq!(e.data(2), ArgData::Null);
+        assert_eq!(e.data(3), ArgData::Raw);
+        assert_eq!(e.data(4), ArgData::Unreadable);
+        assert_eq!(e.comm(), b"mount");
+        assert!(e.truncated());
+    }
+
+    #[test]
+    fn rejects_bad_samples() {
+        assert!(Event::parse(&[0u8; 10]).is_err());
+        let mut s = Sample::new(Syscall::Mount, [0; 6], 0).with(0, ARG_DATA, b"abc");
+        s.header.arg_len[0] = 100;
+        assert!(Event::parse(&s.bytes()).is_err());
+        let mut s = Sample::new(Syscall::Mount, [0; 6], 0);
+        s.header.call = 99;
+        assert!(Event::parse(&s.bytes()).is_err());
+        let mut s = Sample::new(Syscall::Mount, [0; 6], 0);
+        s.header.arg_state[2] = 9;
+        assert!(Event::parse(&s.bytes()).is_err());
+    }
+}

@@ -1,0 +1,127 @@
+//! The skeleton's life: open, set the filters, load, attach, and read the
+//! kernel-side loss counters. Never formats anything.
+
+use std::mem::MaybeUninit;
+
+use anyhow::{Context, Result};
+use libbpf_rs::skel::{OpenSkel, SkelBuilder};
+use libbpf_rs::{Link, MapCore, MapFlags, OpenObject};
+
+use crate::skel::{MountsnoopSkel, MountsnoopSkelBuilder};
+use crate::syscalls::Syscall;
+
+/// What the kernel side keeps and drops.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    pub pid: Option<u32>,
+    pub calls: Vec<Syscall>,
+}
+
+/// Kernel-side counts of events that never reached the perf buffer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KernelLosses {
+    /// Calls whose arguments found no room in the `pending` map.
+    pub map_full: u64,
+    /// perf output failures other than a full buffer.
+    pub output_failed: u64,
+}
+
+impl KernelLosses {
+    pub fn total(&self) -> u64 {
+        self.map_full + self.output_failed
+    }
+}
+
+fn enter_prog(call: Syscall) -> String {
+    format!("enter_{}", call.tracepoint())
+}
+
+fn exit_prog(call: Syscall) -> String {
+    format!("exit_{}", call.tracepoint())
+}
+
+/// Opens and loads the BPF object with the filters set; programs of calls
+/// not in `filters.calls` are not loaded.
+pub fn load<'obj>(
+    storage: &'obj mut MaybeUninit<OpenObject>,
+    filters: &Filters,
+    verbose: bool,
+) -> Result<MountsnoopSkel<'obj>> {
+    let mut builder = MountsnoopSkelBuilder::default();
+    builder.obj_builder.debug(verbose);
+    let mut open = builder
+        .open(storage)
+        .context("opening the BPF object failed (is /sys/kernel/btf/vmlinux readable?)")?;
+
+    let rodata = open
+        .maps
+        .rodata_data
+        .as_deref_mut()
+        .context("BPF object has no read-only data section")?;
+    rodata.filter_pid = filters.pid.unwrap_or(0);
+    let mut mask = 0u32;
+    for call in &filters.calls {
+        mask |= 1 << call.id();
+    }
+    rodata.call_mask = mask;
+
+    for mut prog in open.open_object_mut().progs_mut() {
+        let name = prog.name().to_string_lossy().into_owned();
+        let wanted = filters
+            .calls
+            .iter()
+            .any(|&c| name == enter_prog(c) || name == exit_prog(c));
+        prog.set_autoload(wanted);
+    }
+
+    open.load().map_err(load_error)
+}
+
+fn load_error(err: libbpf_rs::Error) -> anyhow::Error {
+    // Privileges were checked before; what is left is the verifier, a
+    // lockdown, or a kernel too old for what the program uses.
+    anyhow::anyhow!(
+        "loading the BPF program into the kernel failed: {err} \
+         (run with -v to see libbpf's and the verifier's messages)"
+    )
+}
+
+/// Attaches every loaded program: exits before entries, so that no entry
+/// is recorded whose exit would be missed.
+pub fn attach(skel: &MountsnoopSkel) -> Result<Vec<Link>> {
+    use libbpf_rs::skel::Skel;
+    let mut progs: Vec<_> = skel.object().progs_mut().filter(|p| p.autoload()).collect();
+    progs.sort_by_key(|p| !p.name().to_string_lossy().starts_with("exit_"));
+    progs
+        .iter()
+        .map(|p| {
+            p.attach().with_context(|| {
+                format!(
+                    "attaching {} to its tracepoint failed (is tracefs mounted?)",
+                    p.name().to_string_lossy()
+                )
+            })
+        })
+        .collect()
+}
+
+/// Reads the per-CPU loss counters, summed over CPUs.
+pub fn kernel_losses(skel: &MountsnoopSkel) -> Result<KernelLosses> {
+    let read = |id: u32| -> Result<u64> {
+        let values = skel
+            .maps
+            .stats
+            .lookup_percpu(&id.to_ne_bytes(), MapFlags::ANY)
+            .context("reading the loss counters failed")?
+            .unwrap_or_default();
+        Ok(values
+            .iter()
+            .filter_map(|v| v.get(..8).and_then(|b| b.try_into().ok()))
+            .map(u64::from_ne_bytes)
+            .sum())
+    };
+    Ok(KernelLosses {
+        map_full: read(0)?,
+        output_failed: read(1)?,
+    })
+}
