@@ -1,0 +1,300 @@
+//! Shared by the integration tests: start the real mountsnoop, wait until
+//! it is ready, run workloads, stop it and parse what it printed.
+#![allow(dead_code)] // each test file uses its own part of this
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+pub const MOUNTSNOOP: &str = env!("CARGO_BIN_EXE_mountsnoop");
+pub const WORKLOAD: &str = env!("CARGO_BIN_EXE_mountsnoop-test-workload");
+
+/// True when this machine can load BPF programs (we are root). Without
+/// it a test skips with a reason, unless MOUNTSNOOP_REQUIRE_BPF=1 (as in
+/// CI), where a skip is a failure.
+pub fn bpf_available() -> bool {
+    if nix::unistd::geteuid().is_root() {
+        return true;
+    }
+    let why = "not root: mountsnoop needs root (or CAP_BPF+CAP_PERFMON) to load its BPF program";
+    if std::env::var("MOUNTSNOOP_REQUIRE_BPF").as_deref() == Ok("1") {
+        panic!("MOUNTSNOOP_REQUIRE_BPF=1 but {why}");
+    }
+    eprintln!("SKIPPED: {why}");
+    false
+}
+
+/// Skips the calling test (with a printed reason) where BPF is unusable.
+#[macro_export]
+macro_rules! require_bpf {
+    () => {
+        if !common::bpf_available() {
+            return;
+        }
+    };
+}
+
+/// A running mountsnoop.
+pub struct Snoop {
+    child: Child,
+    stdout: JoinHandle<Vec<u8>>,
+    stderr_lines: Receiver<String>,
+    stderr_seen: Vec<String>,
+}
+
+/// What a stopped mountsnoop left.
+pub struct Finished {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Snoop {
+    /// Starts mountsnoop with `args` and waits for its `Tracing` line.
+    pub fn start(args: &[&str]) -> Snoop {
+        let mut child = Command::new(MOUNTSNOOP)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start mountsnoop");
+        let mut out = child.stdout.take().unwrap();
+        let stdout = std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = out.read_to_end(&mut buf);
+            buf
+        });
+        let err = child.stderr.take().unwrap();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut snoop = Snoop {
+            child,
+            stdout,
+            stderr_lines: rx,
+            stderr_seen: Vec::new(),
+        };
+        snoop.wait_ready();
+        snoop
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            match self.stderr_lines.recv_timeout(Duration::from_millis(200)) {
+                Ok(line) => {
+                    let ready = line.starts_with("Tracing");
+                    self.stderr_seen.push(line);
+                    if ready {
+                        return;
+                    }
+                }
+                Err(_) => {
+                    if let Ok(Some(status)) = self.child.try_wait() {
+                        panic!(
+                            "mountsnoop exited with {status} before it was ready: {:?}",
+                            self.stderr_seen
+                        );
+                    }
+                }
+            }
+        }
+        panic!("mountsnoop not ready after 60 s: {:?}", self.stderr_seen);
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends `signal` and waits for mountsnoop to exit.
+    pub fn stop_with(mut self, signal: nix::sys::signal::Signal) -> Finished {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        nix::sys::signal::kill(pid, signal).expect("signal mountsnoop");
+        self.finish()
+    }
+
+    pub fn stop(self) -> Finished {
+        self.stop_with(nix::sys::signal::Signal::SIGINT)
+    }
+
+    /// Waits for mountsnoop to exit by itself (with a 60 s limit).
+    pub fn finish(mut self) -> Finished {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("mountsnoop did not exit within 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let stdout = String::from_utf8(self.stdout.join().unwrap()).expect("stdout is UTF-8");
+        let mut stderr = self.stderr_seen;
+        while let Ok(line) = self.stderr_lines.recv_timeout(Duration::from_millis(500)) {
+            stderr.push(line);
+        }
+        Finished {
+            status,
+            stdout,
+            stderr: stderr.join("\n"),
+        }
+    }
+}
+
+/// Runs a workload scenario to completion; returns its pid.
+pub fn run_workload(scenario: &str, args: &[&str]) -> u32 {
+    let mut child = Command::new(WORKLOAD)
+        .arg(scenario)
+        .args(args)
+        .spawn()
+        .expect("start workload");
+    let pid = child.id();
+    let status = child.wait().expect("wait for workload");
+    assert!(status.success(), "workload {scenario} failed: {status}");
+    pid
+}
+
+/// One event line of the default column output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub comm: String,
+    pub pid: u32,
+    pub tid: u32,
+    pub mnt_ns: u64,
+    pub call: String,
+}
+
+/// Splits off the first whitespace-separated field.
+pub fn field(s: &str) -> Option<(&str, &str)> {
+    let s = s.trim_start_matches(' ');
+    let end = s.find(' ')?;
+    Some((&s[..end], &s[end..]))
+}
+
+/// Parses `COMM PID TID MNT_NS CALL`; None for the header or junk.
+pub fn parse_line(line: &str) -> Option<Line> {
+    let (comm, rest) = field(line)?;
+    let (pid, rest) = field(rest)?;
+    let (tid, rest) = field(rest)?;
+    let (mnt_ns, rest) = field(rest)?;
+    Some(Line {
+        comm: comm.to_string(),
+        pid: pid.parse().ok()?,
+        tid: tid.parse().ok()?,
+        mnt_ns: mnt_ns.parse().ok()?,
+        call: rest.trim_start_matches(' ').to_string(),
+    })
+}
+
+pub fn lines(stdout: &str) -> Vec<Line> {
+    stdout.lines().filter_map(parse_line).collect()
+}
+
+/// The calls mountsnoop printed for each thread of process `pid`.
+pub fn calls_of_pid(stdout: &str, pid: u32) -> BTreeMap<u32, Vec<String>> {
+    let mut out: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+    for l in lines(stdout).into_iter().filter(|l| l.pid == pid) {
+        out.entry(l.tid).or_default().push(l.call);
+    }
+    out
+}
+
+/// The calls mountsnoop printed for each of `tids`.
+pub fn calls_of_tids(stdout: &str, tids: &[u32]) -> BTreeMap<u32, Vec<String>> {
+    let mut out: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+    for l in lines(stdout).into_iter().filter(|l| tids.contains(&l.tid)) {
+        out.entry(l.tid).or_default().push(l.call);
+    }
+    out
+}
+
+/// strace pads the call to column 40 before ` = `; we print one space.
+pub fn unpad_strace(line: &str) -> String {
+    match line.rfind(") ") {
+        Some(i) if line[i + 1..].trim_start().starts_with("= ") => {
+            format!("{}) {}", &line[..i], line[i + 1..].trim_start())
+        }
+        _ => line.to_string(),
+    }
+}
+
+/// Runs `cmd` under `strace -ff -s 8192 -e trace=<calls>` and returns each
+/// thread's calls, unpadded, keyed by tid. `dir` receives strace's files.
+pub fn strace_calls(dir: &Path, calls: &str, cmd: &[&str]) -> BTreeMap<u32, Vec<String>> {
+    let prefix: PathBuf = dir.join("trace");
+    let status = Command::new("strace")
+        .args(["-ff", "-qq", "-s", "8192", "-X", "abbrev", "-e"])
+        .arg(format!("trace={calls}"))
+        .arg("-o")
+        .arg(&prefix)
+        .args(cmd)
+        .status()
+        .expect("run strace (apt-get install strace)");
+    assert!(status.success(), "strace {cmd:?} failed: {status}");
+    let mut out = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let Some(tid) = name
+            .strip_prefix("trace.")
+            .and_then(|t| t.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let text = std::fs::read_to_string(&path).unwrap();
+        let calls: Vec<String> = text
+            .lines()
+            .filter(|l| !l.starts_with("+++") && !l.starts_with("---"))
+            .map(unpad_strace)
+            .collect();
+        if !calls.is_empty() {
+            out.insert(tid, calls);
+        }
+    }
+    out
+}
+
+/// A fresh directory for one test's files.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mountsnoop-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Asserts that mountsnoop printed, thread by thread, exactly what strace
+/// printed; returns the number of calls compared.
+pub fn assert_same_calls(
+    ours: &BTreeMap<u32, Vec<String>>,
+    strace: &BTreeMap<u32, Vec<String>>,
+) -> usize {
+    let tids: BTreeSet<_> = ours.keys().chain(strace.keys()).collect();
+    let mut compared = 0;
+    for tid in tids {
+        let a = ours.get(tid).cloned().unwrap_or_default();
+        let b = strace.get(tid).cloned().unwrap_or_default();
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+            assert_eq!(x, y, "tid {tid}, call {i}: mountsnoop vs strace");
+        }
+        assert_eq!(
+            a.len(),
+            b.len(),
+            "tid {tid}: mountsnoop {a:#?}\nstrace {b:#?}"
+        );
+        compared += a.len();
+    }
+    compared
+}

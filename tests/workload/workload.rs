@@ -1,0 +1,49 @@
+//! mountsnoop-test-workload: makes real mount calls for the tests.
+//!
+//! Usage: mountsnoop-test-workload SCENARIO [ARGS...]
+//!
+//! Every scenario runs in a private mount namespace of its own, on a
+//! tmpfs under a fresh directory in /tmp, so nothing it mounts is seen
+//! outside. Exits 0 when the scenario ran (the calls may fail on purpose).
+
+mod core_calls;
+mod ns;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args = args.as_slice();
+    // `gated SCENARIO ...`: wait for a line on stdin first, so a test can
+    // learn our pid and start tracing it before any call is made.
+    if args.first().map(String::as_str) == Some("gated") {
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+        args = &args[1..];
+    }
+    let Some(scenario) = args.first() else {
+        eprintln!("usage: mountsnoop-test-workload SCENARIO [ARGS...]");
+        return ExitCode::from(2);
+    };
+    let base = match ns::private_tmpfs() {
+        Ok(base) => base,
+        Err(e) => {
+            eprintln!("mountsnoop-test-workload: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match scenario.as_str() {
+        "core" => core_calls::run(&base),
+        "storm" => core_calls::storm(&base, &args[1..]),
+        "idle" => Ok(()),
+        other => Err(format!("unknown scenario {other}")),
+    };
+    ns::cleanup(&base);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mountsnoop-test-workload: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
