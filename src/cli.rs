@@ -1,19 +1,54 @@
 //! Command-line flags: what each means, and how it is checked.
 
+use std::path::PathBuf;
+
 use clap::Parser;
+
+use crate::syscalls::Syscall;
 
 /// Trace mount-table changes system-wide: mount(2), umount2(2) and the
 /// new mount API, each call printed as strace prints it.
 #[derive(Parser, Debug, Clone)]
 #[command(name = "mountsnoop", version, about, long_about = None)]
 #[command(after_help = "Examples:\n  \
-    mountsnoop                 trace every mount and umount on the host\n  \
-    mountsnoop -p 181          only calls made by process 181\n  \
-    mountsnoop -P -t           add the parent process and a time column")]
+    mountsnoop                      trace every mount-table change on the host\n  \
+    mountsnoop -p 181               only calls made by process 181\n  \
+    mountsnoop -P -t -U -T          add parent, time, uid and latency columns\n  \
+    mountsnoop -x                   only calls that failed\n  \
+    mountsnoop --syscall mount,umount2 --json | jq .call\n  \
+    mountsnoop --summary --duration 60")]
 pub struct Cli {
-    /// Trace only this process (its thread group id), filtered in the kernel
+    /// Trace only this process (its thread group id)
     #[arg(short = 'p', long = "pid", value_name = "PID", value_parser = clap::value_parser!(u32).range(1..))]
     pub pid: Option<u32>,
+
+    /// Trace only this thread
+    #[arg(long = "tid", value_name = "TID", value_parser = clap::value_parser!(u32).range(1..))]
+    pub tid: Option<u32>,
+
+    /// Trace only calls made by this user id
+    #[arg(short = 'u', long = "uid", value_name = "UID")]
+    pub uid: Option<u32>,
+
+    /// Trace only processes whose command name is exactly COMM
+    #[arg(short = 'n', long = "name", value_name = "COMM", value_parser = parse_comm)]
+    pub name: Option<String>,
+
+    /// Trace only calls made in this mount namespace (its inode number)
+    #[arg(long = "mntns", value_name = "INUM", value_parser = clap::value_parser!(u64).range(1..))]
+    pub mntns: Option<u64>,
+
+    /// Trace only processes in this cgroup v2 directory or below it
+    #[arg(long = "cgroup", value_name = "PATH")]
+    pub cgroup: Option<PathBuf>,
+
+    /// Show only calls that returned an error
+    #[arg(short = 'x', long = "failed")]
+    pub failed: bool,
+
+    /// Trace only these calls (comma-separated names)
+    #[arg(long = "syscall", value_name = "LIST", value_delimiter = ',', value_parser = parse_syscall)]
+    pub syscall: Vec<Syscall>,
 
     /// Show the parent process: PCOMM and PPID columns
     #[arg(short = 'P', long = "parent_process")]
@@ -23,13 +58,41 @@ pub struct Cli {
     #[arg(short = 't', long = "timestamp")]
     pub timestamp: bool,
 
-    /// Print libbpf's messages and what was left out, on stderr
-    #[arg(short = 'v', long = "verbose")]
-    pub verbose: bool,
+    /// Add a UID column
+    #[arg(short = 'U', long = "print-uid")]
+    pub print_uid: bool,
+
+    /// Add a LAT(us) column: how long each call took
+    #[arg(short = 'T', long = "latency")]
+    pub latency: bool,
+
+    /// Print one JSON object per event per line, no header
+    #[arg(short = 'j', long = "json", conflicts_with = "detailed")]
+    pub json: bool,
+
+    /// Print each event as a block, one field per line
+    #[arg(short = 'd', long = "detailed")]
+    pub detailed: bool,
+
+    /// Count calls, errors and latency per call, print a table at exit
+    #[arg(long = "summary", conflicts_with = "detailed")]
+    pub summary: bool,
+
+    /// Trace for this many seconds, then exit as on Ctrl-C
+    #[arg(long = "duration", value_name = "SECS", value_parser = parse_duration)]
+    pub duration: Option<f64>,
+
+    /// Exit after printing this many events
+    #[arg(long = "max-events", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_events: Option<u64>,
 
     /// Size of the perf buffer per CPU, in pages (a power of two)
     #[arg(long = "perf-pages", value_name = "PAGES", default_value_t = 256, value_parser = parse_pages)]
     pub perf_pages: usize,
+
+    /// Print libbpf's messages and what was left out, on stderr
+    #[arg(short = 'v', long = "verbose")]
+    pub verbose: bool,
 }
 
 fn parse_pages(s: &str) -> Result<usize, String> {
@@ -40,13 +103,62 @@ fn parse_pages(s: &str) -> Result<usize, String> {
     Ok(n)
 }
 
+fn parse_syscall(s: &str) -> Result<Syscall, String> {
+    Syscall::from_name(s).ok_or_else(|| {
+        let names: Vec<&str> = Syscall::ALL.iter().map(|c| c.name()).collect();
+        format!("unknown call '{s}'; valid calls: {}", names.join(","))
+    })
+}
+
+/// The kernel keeps 15 bytes of a command name.
+fn parse_comm(s: &str) -> Result<String, String> {
+    if s.is_empty() || s.len() > 15 {
+        return Err("a command name has 1 to 15 bytes (the kernel's TASK_COMM_LEN - 1)".into());
+    }
+    Ok(s.to_string())
+}
+
+fn parse_duration(s: &str) -> Result<f64, String> {
+    let secs: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if !(secs > 0.0 && secs.is_finite()) {
+        return Err(format!("{s} is not a positive number of seconds"));
+    }
+    Ok(secs)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Cli;
+    use super::*;
     use clap::CommandFactory;
 
     #[test]
     fn flags_are_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn syscall_list() {
+        let cli = Cli::try_parse_from(["mountsnoop", "--syscall", "mount,fsopen"]).unwrap();
+        assert_eq!(cli.syscall, vec![Syscall::Mount, Syscall::Fsopen]);
+        let err = Cli::try_parse_from(["mountsnoop", "--syscall", "mount,bogus"]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("valid calls: mount,umount2,fsopen"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        for args in [
+            &["mountsnoop", "-n", "a-name-longer-than-15"][..],
+            &["mountsnoop", "--duration", "0"],
+            &["mountsnoop", "--duration", "x"],
+            &["mountsnoop", "--max-events", "0"],
+            &["mountsnoop", "--json", "--detailed"],
+        ] {
+            let err = Cli::try_parse_from(args).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+        }
     }
 }

@@ -23,7 +23,7 @@ mod skel {
 use std::cell::RefCell;
 use std::mem::MaybeUninit;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -31,6 +31,10 @@ use libbpf_rs::{ErrorKind, PerfBufferBuilder, PrintLevel};
 
 use crate::cli::Cli;
 use crate::output::columns::{ColumnOptions, Columns};
+use crate::output::detailed::Detailed;
+use crate::output::json::Json;
+use crate::output::summary::Summary;
+use crate::output::Format;
 use crate::sink::Sink;
 use crate::syscalls::Syscall;
 use crate::tracer::KernelLosses;
@@ -80,19 +84,43 @@ fn run(cli: &Cli) -> Result<()> {
         libbpf_rs::set_print(None);
     }
 
+    let calls = if cli.syscall.is_empty() {
+        calls
+    } else {
+        for call in cli.syscall.iter().filter(|c| !calls.contains(c)) {
+            report!(
+                "{} cannot be traced: this kernel has no tracepoint syscalls/sys_enter_{}",
+                call.name(),
+                call.tracepoint()
+            );
+        }
+        calls
+            .into_iter()
+            .filter(|c| cli.syscall.contains(c))
+            .collect()
+    };
+    if calls.is_empty() {
+        anyhow::bail!("none of the calls asked for can be traced on this kernel");
+    }
     let filters = tracer::Filters {
         pid: cli.pid,
+        tid: cli.tid,
+        uid: cli.uid,
+        comm: cli.name.clone(),
+        mnt_ns: cli.mntns,
+        cgroup: cli.cgroup.as_deref().map(tracer::open_cgroup).transpose()?,
+        failed_only: cli.failed,
         calls,
     };
     let mut storage = MaybeUninit::uninit();
     let skel = tracer::load(&mut storage, &filters, cli.verbose)?;
     let _links = tracer::attach(&skel)?;
 
-    let format = Box::new(Columns::new(ColumnOptions {
-        timestamp: cli.timestamp,
-        parent: cli.parent_process,
-    }));
-    let sink = RefCell::new(Sink::new(format, clock::Clock::new()));
+    let sink = RefCell::new(Sink::new(
+        format_for(cli),
+        clock::Clock::new(),
+        cli.max_events,
+    ));
     let perf = PerfBufferBuilder::new(&skel.maps.events)
         .pages(cli.perf_pages)
         .sample_cb(|cpu, data: &[u8]| sink.borrow_mut().sample(cpu, data))
@@ -112,8 +140,21 @@ fn run(cli: &Cli) -> Result<()> {
         );
     }
 
+    let deadline = cli
+        .duration
+        .map(|secs| Instant::now() + Duration::from_secs_f64(secs));
     let mut seen = KernelLosses::default();
-    while !signals::stop_requested() && !sink.borrow().closed() {
+    loop {
+        if signals::stop_requested() || deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+        let sink_done = {
+            let s = sink.borrow();
+            s.closed() || s.full()
+        };
+        if sink_done {
+            break;
+        }
         match perf.poll(POLL_INTERVAL) {
             Ok(()) => {}
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -133,8 +174,9 @@ fn run(cli: &Cli) -> Result<()> {
             .context("writing to stdout failed")?;
     }
     let seen = report_kernel_losses(&skel, seen)?;
-    let sink = sink.borrow();
+    let mut sink = sink.borrow_mut();
     let total = sink.lost_in_perf_buffer + seen.total() + sink.malformed;
+    sink.finish(total).context("writing to stdout failed")?;
     if total > 0 {
         use std::io::Write as _;
         let _ = writeln!(std::io::stderr(), "Lost {total} events in total");
@@ -146,6 +188,24 @@ fn run(cli: &Cli) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The output format the flags ask for.
+fn format_for(cli: &Cli) -> Box<dyn Format> {
+    if cli.summary {
+        Box::new(Summary::new(cli.json))
+    } else if cli.json {
+        Box::new(Json::new())
+    } else if cli.detailed {
+        Box::new(Detailed::new())
+    } else {
+        Box::new(Columns::new(ColumnOptions {
+            timestamp: cli.timestamp,
+            parent: cli.parent_process,
+            uid: cli.print_uid,
+            latency: cli.latency,
+        }))
+    }
 }
 
 /// Reports kernel-side losses that grew since `before`; returns the new counts.

@@ -19,6 +19,10 @@ pub struct Sink {
     stdout: ManuallyDrop<File>,
     /// stdout's reader went away (EPIPE): stop quietly.
     closed: bool,
+    /// Write after every event (stdout is a terminal), not per batch.
+    flush_each: bool,
+    /// Stop after this many events (--max-events).
+    max_events: Option<u64>,
     pub events: u64,
     pub lost_in_perf_buffer: u64,
     pub unreadable_strings: u64,
@@ -26,7 +30,8 @@ pub struct Sink {
 }
 
 impl Sink {
-    pub fn new(format: Box<dyn Format>, clock: Clock) -> Sink {
+    pub fn new(format: Box<dyn Format>, clock: Clock, max_events: Option<u64>) -> Sink {
+        let flush_each = nix::unistd::isatty(1).unwrap_or(false);
         Sink {
             format,
             clock,
@@ -35,6 +40,8 @@ impl Sink {
             // ManuallyDrop keeps us from closing it.
             stdout: ManuallyDrop::new(unsafe { File::from_raw_fd(1) }),
             closed: false,
+            flush_each,
+            max_events,
             events: 0,
             lost_in_perf_buffer: 0,
             unreadable_strings: 0,
@@ -46,6 +53,11 @@ impl Sink {
         self.closed
     }
 
+    /// True once --max-events events were printed.
+    pub fn full(&self) -> bool {
+        self.max_events.is_some_and(|max| self.events >= max)
+    }
+
     /// Writes the header now, so readers know we are ready.
     pub fn header(&mut self) -> std::io::Result<()> {
         if let Some(h) = self.format.header() {
@@ -55,6 +67,9 @@ impl Sink {
     }
 
     pub fn sample(&mut self, _cpu: i32, data: &[u8]) {
+        if self.full() {
+            return;
+        }
         match Event::parse(data) {
             Ok(event) => {
                 let notes = self.format.event(&event, &self.clock, &mut self.buf);
@@ -68,6 +83,9 @@ impl Sink {
                         event.header.pid
                     );
                 }
+                if self.flush_each {
+                    let _ = self.flush();
+                }
             }
             Err(err) => {
                 self.malformed += 1;
@@ -79,6 +97,12 @@ impl Sink {
     pub fn lost(&mut self, cpu: i32, count: u64) {
         self.lost_in_perf_buffer += count;
         report!("Lost {count} events on CPU #{cpu}: the perf buffer was full (try --perf-pages)");
+    }
+
+    /// Appends what the format prints at exit, and writes it.
+    pub fn finish(&mut self, lost: u64) -> std::io::Result<()> {
+        self.format.finish(lost, &mut self.buf);
+        self.flush()
     }
 
     /// Writes what is buffered. A closed pipe ends output quietly; any

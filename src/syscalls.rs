@@ -57,7 +57,6 @@ impl Syscall {
         }
     }
 
-    #[allow(dead_code)] // for --syscall
     pub fn from_name(name: &str) -> Option<Syscall> {
         Self::ALL.into_iter().find(|s| s.name() == name)
     }

@@ -2,6 +2,7 @@
 //! kernel-side loss counters. Never formats anything.
 
 use std::mem::MaybeUninit;
+use std::os::fd::AsRawFd;
 
 use anyhow::{Context, Result};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
@@ -10,10 +11,17 @@ use libbpf_rs::{Link, MapCore, MapFlags, OpenObject};
 use crate::skel::{MountsnoopSkel, MountsnoopSkelBuilder};
 use crate::syscalls::Syscall;
 
-/// What the kernel side keeps and drops.
-#[derive(Debug, Clone, Default)]
+/// What the kernel side keeps and drops. All filters combine with AND.
+#[derive(Debug, Default)]
 pub struct Filters {
     pub pid: Option<u32>,
+    pub tid: Option<u32>,
+    pub uid: Option<u32>,
+    pub comm: Option<String>,
+    pub mnt_ns: Option<u64>,
+    /// An open cgroup v2 directory: that cgroup and those below it.
+    pub cgroup: Option<std::fs::File>,
+    pub failed_only: bool,
     pub calls: Vec<Syscall>,
 }
 
@@ -59,6 +67,20 @@ pub fn load<'obj>(
         .as_deref_mut()
         .context("BPF object has no read-only data section")?;
     rodata.filter_pid = filters.pid.unwrap_or(0);
+    rodata.filter_tid = filters.tid.unwrap_or(0);
+    if let Some(uid) = filters.uid {
+        rodata.filter_uid_on = true;
+        rodata.filter_uid = uid;
+    }
+    if let Some(comm) = &filters.comm {
+        rodata.filter_comm_on = true;
+        for (dst, src) in rodata.filter_comm.iter_mut().zip(comm.bytes()) {
+            *dst = src as i8;
+        }
+    }
+    rodata.filter_mnt_ns = filters.mnt_ns.unwrap_or(0);
+    rodata.filter_cgroup_on = filters.cgroup.is_some();
+    rodata.failed_only = filters.failed_only;
     let mut mask = 0u32;
     for call in &filters.calls {
         mask |= 1 << call.id();
@@ -74,7 +96,31 @@ pub fn load<'obj>(
         prog.set_autoload(wanted);
     }
 
-    open.load().map_err(load_error)
+    let skel = open.load().map_err(load_error)?;
+    if let Some(dir) = &filters.cgroup {
+        let fd = dir.as_raw_fd() as u32;
+        skel.maps
+            .cgroup_filter
+            .update(&0u32.to_ne_bytes(), &fd.to_ne_bytes(), MapFlags::ANY)
+            .context("setting the cgroup filter failed (is it a cgroup v2 directory?)")?;
+    }
+    Ok(skel)
+}
+
+/// Opens a cgroup v2 directory for --cgroup, or says why it is not one.
+pub fn open_cgroup(path: &std::path::Path) -> Result<std::fs::File> {
+    const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
+    let dir = std::fs::File::open(path)
+        .with_context(|| format!("cannot open cgroup directory {}", path.display()))?;
+    let fs = nix::sys::statfs::fstatfs(&dir)
+        .with_context(|| format!("cannot stat {}", path.display()))?;
+    if fs.filesystem_type().0 as i64 != CGROUP2_SUPER_MAGIC {
+        anyhow::bail!(
+            "{} is not a cgroup v2 directory (give a directory under /sys/fs/cgroup)",
+            path.display()
+        );
+    }
+    Ok(dir)
 }
 
 fn load_error(err: libbpf_rs::Error) -> anyhow::Error {

@@ -1,6 +1,7 @@
 //! Everything that turns raw values into text: flag tables, errno names,
 //! string quoting, and each call's argument list. Pure and unit-tested.
 
+pub mod args;
 pub mod errno;
 pub mod escape;
 pub mod flags;

@@ -18,6 +18,10 @@ const EFAULT: i64 = 14;
 pub struct Notes {
     /// String arguments we could not read although the kernel could.
     pub unreadable: u32,
+    /// Where each printed argument's text lies in the output string.
+    pub spans: [(usize, usize); 6],
+    /// How many arguments were printed.
+    pub args: usize,
 }
 
 /// Builds one call's text; keeps the event and what it noticed.
@@ -29,11 +33,23 @@ struct Call<'e, 'a> {
 }
 
 impl Call<'_, '_> {
+    /// Starts the next argument.
     fn sep(&mut self) {
         if !self.first {
+            self.end_arg();
             self.out.push_str(", ");
         }
         self.first = false;
+        if let Some(span) = self.notes.spans.get_mut(self.notes.args) {
+            span.0 = self.out.len();
+        }
+    }
+
+    fn end_arg(&mut self) {
+        if let Some(span) = self.notes.spans.get_mut(self.notes.args) {
+            span.1 = self.out.len();
+        }
+        self.notes.args += 1;
     }
 
     /// A pointer printed as strace's printaddr: NULL or hex.
@@ -112,6 +128,9 @@ pub fn render_call(event: &Event, out: &mut String) -> Notes {
             call.flags(u64::from(event.arg(1) as u32), &UMOUNT_FLAGS);
         }
         other => raw_args(&mut call, other.arg_names().len()),
+    }
+    if !call.first {
+        call.end_arg();
     }
     let notes = call.notes;
     out.push(')');
@@ -286,6 +305,19 @@ mod tests {
             render(s),
             format!("umount2(\"{}\", 0) = 0", "b".repeat(4095))
         );
+    }
+
+    #[test]
+    fn spans_cover_each_argument() {
+        let s = Sample::new(Syscall::Umount2, [1, 2, 0, 0, 0, 0], 0).with(0, ARG_DATA, b"/a");
+        let bytes = s.bytes();
+        let e = Event::parse(&bytes).unwrap();
+        let mut out = String::new();
+        let notes = render_call(&e, &mut out);
+        assert_eq!(notes.args, 2);
+        let arg = |i: usize| &out[notes.spans[i].0..notes.spans[i].1];
+        assert_eq!(arg(0), "\"/a\"");
+        assert_eq!(arg(1), "MNT_DETACH");
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! bcc's column layout: `COMM PID TID MNT_NS CALL`, with optional TIME
-//! first and PCOMM, PPID after TID.
+//! and UID first, PCOMM and PPID after TID, LAT(us) before CALL.
 
 use std::fmt::Write;
 
-use super::Format;
+use super::{micros, Format};
 use crate::clock::Clock;
 use crate::decode::escape::quote;
 use crate::decode::render::{render_call, Notes};
@@ -13,6 +13,8 @@ use crate::event::Event;
 pub struct ColumnOptions {
     pub timestamp: bool,
     pub parent: bool,
+    pub uid: bool,
+    pub latency: bool,
 }
 
 pub struct Columns {
@@ -49,11 +51,18 @@ impl Format for Columns {
         if self.opts.timestamp {
             let _ = write!(h, "{:<8} ", "TIME");
         }
+        if self.opts.uid {
+            let _ = write!(h, "{:<7} ", "UID");
+        }
         let _ = write!(h, "{:16} {:<7} {:<7} ", "COMM", "PID", "TID");
         if self.opts.parent {
             let _ = write!(h, "{:16} {:<7} ", "PCOMM", "PPID");
         }
-        let _ = writeln!(h, "{:<11} CALL", "MNT_NS");
+        let _ = write!(h, "{:<11} ", "MNT_NS");
+        if self.opts.latency {
+            let _ = write!(h, "{:<10} ", "LAT(us)");
+        }
+        h.push_str("CALL\n");
         Some(h)
     }
 
@@ -64,6 +73,9 @@ impl Format for Columns {
         if self.opts.timestamp {
             let _ = write!(line, "{} ", clock.local(h.start_ns).format("%H:%M:%S"));
         }
+        if self.opts.uid {
+            let _ = write!(line, "{:<7} ", h.uid);
+        }
         let mut comm = String::new();
         push_comm(event.comm(), &mut comm);
         let _ = write!(line, "{:16} {:<7} {:<7} ", comm, h.pid, h.tid);
@@ -73,6 +85,9 @@ impl Format for Columns {
             let _ = write!(line, "{:16} {:<7} ", comm, h.ppid);
         }
         let _ = write!(line, "{:<11} ", h.mnt_ns);
+        if self.opts.latency {
+            let _ = write!(line, "{:<10} ", micros(h.latency_ns));
+        }
         let notes = render_call(event, line);
         line.push('\n');
         out.extend_from_slice(line.as_bytes());
@@ -106,10 +121,12 @@ mod tests {
         let p = Columns::new(ColumnOptions {
             timestamp: true,
             parent: true,
+            uid: true,
+            latency: true,
         });
         assert_eq!(
             p.header().unwrap(),
-            "TIME     COMM             PID     TID     PCOMM            PPID    MNT_NS      CALL\n"
+            "TIME     UID     COMM             PID     TID     PCOMM            PPID    MNT_NS      LAT(us)    CALL\n"
         );
     }
 

@@ -2,6 +2,9 @@
 //! none of them touches libbpf or writes to a file itself.
 
 pub mod columns;
+pub mod detailed;
+pub mod json;
+pub mod summary;
 
 use crate::clock::Clock;
 use crate::decode::render::Notes;
@@ -11,6 +14,14 @@ use crate::event::Event;
 pub trait Format {
     /// The header line (with its newline), if the format has one.
     fn header(&self) -> Option<String>;
-    /// Appends one event, exactly one line, to `out`.
+    /// Appends one event to `out`: exactly one line, except for the
+    /// block form, which is one block.
     fn event(&mut self, event: &Event, clock: &Clock, out: &mut Vec<u8>) -> Notes;
+    /// Appends what is printed at exit (the summary's table).
+    fn finish(&mut self, _lost: u64, _out: &mut Vec<u8>) {}
+}
+
+/// Microseconds with three decimals, from nanoseconds.
+pub fn micros(ns: u64) -> String {
+    format!("{}.{:03}", ns / 1000, ns % 1000)
 }

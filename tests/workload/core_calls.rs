@@ -20,7 +20,7 @@ pub fn mount(
     src: Option<&[u8]>,
     target: &Path,
     fstype: Option<&[u8]>,
-    flags: u64,
+    flags: libc::c_ulong,
     data: Option<&[u8]>,
 ) {
     let src = src.map(cstr);
@@ -30,13 +30,7 @@ pub fn mount(
     let p = |c: &Option<CString>| c.as_ref().map_or(ptr::null(), |c| c.as_ptr());
     // SAFETY: every pointer is NULL or a live NUL-terminated string.
     unsafe {
-        libc::mount(
-            p(&src),
-            target.as_ptr(),
-            p(&fstype),
-            flags as libc::c_ulong,
-            p(&data).cast(),
-        );
+        libc::mount(p(&src), target.as_ptr(), p(&fstype), flags, p(&data).cast());
     }
 }
 
@@ -63,21 +57,21 @@ pub fn run(base: &Path) -> Result<(), String> {
         Some(b"none"),
         &a,
         Some(b"tmpfs"),
-        (libc::MS_NOSUID | libc::MS_NODEV) as u64,
+        libc::MS_NOSUID | libc::MS_NODEV,
         Some(b"size=1m"),
     );
     mount(
         Some(a.as_os_str().as_bytes()),
         &b,
         None,
-        (libc::MS_MGC_VAL | libc::MS_BIND) as u64,
+        libc::MS_MGC_VAL | libc::MS_BIND,
         None,
     );
     mount(
         None,
         &b,
         None,
-        (libc::MS_RDONLY | libc::MS_REMOUNT | libc::MS_BIND) as u64,
+        libc::MS_RDONLY | libc::MS_REMOUNT | libc::MS_BIND,
         None,
     );
     // Propagation changes.
@@ -87,7 +81,7 @@ pub fn run(base: &Path) -> Result<(), String> {
         libc::MS_PRIVATE | libc::MS_REC,
         libc::MS_UNBINDABLE,
     ] {
-        mount(None, &a, None, flags as u64, None);
+        mount(None, &a, None, flags, None);
     }
     umount2(&b, libc::MNT_DETACH);
     // Failures: no such filesystem type; not a mount point.
@@ -110,13 +104,7 @@ pub fn run(base: &Path) -> Result<(), String> {
             std::thread::spawn(move || -> Result<(), String> {
                 mkdir(&dir)?;
                 for _ in 0..5 {
-                    mount(
-                        Some(b"none"),
-                        &dir,
-                        Some(b"tmpfs"),
-                        libc::MS_NOEXEC as u64,
-                        None,
-                    );
+                    mount(Some(b"none"), &dir, Some(b"tmpfs"), libc::MS_NOEXEC, None);
                     umount2(&dir, 0);
                 }
                 Ok(())
@@ -155,4 +143,12 @@ pub fn storm(base: &Path, args: &[String]) -> Result<(), String> {
         umount2(&dir, 0);
     }
     Ok(())
+}
+
+/// A mount and an umount2 that fail (no such directory) and change
+/// nothing, whoever makes them and in whatever namespace.
+pub fn attempt() {
+    let nowhere = Path::new("/nonexistent-mountsnoop-test");
+    mount(Some(b"none"), nowhere, Some(b"tmpfs"), 0, None);
+    umount2(nowhere, 0);
 }

@@ -25,6 +25,16 @@ fn main() -> ExitCode {
         eprintln!("usage: mountsnoop-test-workload SCENARIO [ARGS...]");
         return ExitCode::from(2);
     };
+    // A command name of the test's choosing, for the --name filter.
+    if let Ok(comm) = std::env::var("MOUNTSNOOP_WORKLOAD_COMM") {
+        let _ = nix::sys::prctl::set_name(&std::ffi::CString::new(comm).expect("no NUL"));
+    }
+    // `attempt`: calls that fail, made where we are, with no privileges
+    // needed: for tests that run the workload as another user.
+    if scenario == "attempt" {
+        core_calls::attempt();
+        return ExitCode::SUCCESS;
+    }
     let base = match ns::private_tmpfs() {
         Ok(base) => base,
         Err(e) => {

@@ -1,0 +1,107 @@
+//! `--detailed`: libbpf-tools' block form, one field per line, a blank
+//! line after each event. Values are escaped, so each stays on its line.
+
+use std::fmt::Write;
+
+use super::columns::push_comm;
+use super::{micros, Format};
+use crate::clock::Clock;
+use crate::decode::errno::push_return;
+use crate::decode::render::{render_call, Notes};
+use crate::event::Event;
+
+pub struct Detailed {
+    call: String,
+    block: String,
+}
+
+impl Detailed {
+    pub fn new() -> Detailed {
+        Detailed {
+            call: String::new(),
+            block: String::new(),
+        }
+    }
+}
+
+impl Format for Detailed {
+    fn header(&self) -> Option<String> {
+        None
+    }
+
+    fn event(&mut self, event: &Event, clock: &Clock, out: &mut Vec<u8>) -> Notes {
+        self.call.clear();
+        let notes = render_call(event, &mut self.call);
+        let h = &event.header;
+        let b = &mut self.block;
+        b.clear();
+        let field = |b: &mut String, name: &str| {
+            let _ = write!(b, "{:<16}", format!("{name}:"));
+        };
+        field(b, "TIME");
+        let _ = writeln!(
+            b,
+            "{}",
+            clock.local(h.start_ns).format("%Y-%m-%d %H:%M:%S%.6f")
+        );
+        field(b, "COMM");
+        push_comm(event.comm(), b);
+        b.push('\n');
+        for (name, value) in [("PID", h.pid), ("TID", h.tid), ("PPID", h.ppid)] {
+            field(b, name);
+            let _ = writeln!(b, "{value}");
+        }
+        field(b, "PCOMM");
+        push_comm(event.pcomm(), b);
+        b.push('\n');
+        field(b, "UID");
+        let _ = writeln!(b, "{}", h.uid);
+        field(b, "MNT_NS");
+        let _ = writeln!(b, "{}", h.mnt_ns);
+        field(b, "SYSCALL");
+        let _ = writeln!(b, "{}", event.call.name());
+        let names = event.call.arg_names();
+        for (name, &(start, end)) in names.iter().zip(&notes.spans[..notes.args]) {
+            field(b, &name.to_uppercase());
+            let _ = writeln!(b, "{}", &self.call[start..end]);
+        }
+        field(b, "RET");
+        let mut ret = String::new();
+        push_return(h.ret, &mut ret);
+        let _ = writeln!(b, "{}", ret.trim_start_matches(" = "));
+        field(b, "LAT(us)");
+        let _ = writeln!(b, "{}", micros(h.latency_ns));
+        field(b, "CALL");
+        let _ = writeln!(b, "{}", self.call);
+        b.push('\n');
+        out.extend_from_slice(b.as_bytes());
+        notes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::build::Sample;
+    use crate::event::ARG_DATA;
+    use crate::syscalls::Syscall;
+
+    #[test]
+    fn one_field_per_line() {
+        let s = Sample::new(Syscall::Umount2, [1, 2, 0, 0, 0, 0], -22).with(0, ARG_DATA, b"/a\nb");
+        let bytes = s.bytes();
+        let e = Event::parse(&bytes).unwrap();
+        let mut out = Vec::new();
+        Detailed::new().event(&e, &Clock::new(), &mut out);
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines.contains(&"TARGET:         \"/a\\nb\""), "{text}");
+        assert!(lines.contains(&"FLAGS:          MNT_DETACH"), "{text}");
+        assert!(
+            lines.contains(&"RET:            -1 EINVAL (Invalid argument)"),
+            "{text}"
+        );
+        assert!(lines.contains(&"SYSCALL:        umount2"), "{text}");
+        assert!(text.ends_with("\n\n"));
+    }
+}
