@@ -160,8 +160,11 @@ fn run(cli: &Cli) -> Result<()> {
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) => return Err(e).context("polling the perf buffer failed"),
         }
+        // Whatever woke us, take every CPU's events, so that the batch
+        // can be put in order.
+        perf.consume().context("reading the perf buffer failed")?;
         sink.borrow_mut()
-            .flush()
+            .end_batch()
             .context("writing to stdout failed")?;
         seen = report_kernel_losses(&skel, seen)?;
     }
@@ -170,7 +173,7 @@ fn run(cli: &Cli) -> Result<()> {
     if !sink.borrow().closed() {
         perf.consume().context("draining the perf buffer failed")?;
         sink.borrow_mut()
-            .flush()
+            .end_batch()
             .context("writing to stdout failed")?;
     }
     let seen = report_kernel_losses(&skel, seen)?;

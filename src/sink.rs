@@ -1,5 +1,8 @@
-//! Where events go: rendered into one buffer, written to stdout with one
-//! write per poll batch, with every loss counted and reported on stderr.
+//! Where events go. Samples of one poll batch are gathered from every
+//! CPU's buffer, put in the order their calls started (a thread that
+//! moved between CPUs would otherwise show its calls out of order), then
+//! rendered into one buffer written with one write(2). Every loss is
+//! counted and reported on stderr.
 
 use std::fs::File;
 use std::io::{ErrorKind, Write};
@@ -11,14 +14,26 @@ use crate::event::Event;
 use crate::output::Format;
 use crate::report;
 
+/// One gathered sample: its start time and where its bytes lie in `arena`.
+struct Pending {
+    start_ns: u64,
+    offset: usize,
+    len: usize,
+}
+
 pub struct Sink {
     format: Box<dyn Format>,
     clock: Clock,
+    /// Raw samples of the current batch, back to back.
+    arena: Vec<u8>,
+    pending: Vec<Pending>,
     buf: Vec<u8>,
     /// fd 1 without Rust's line buffering: we decide when to write.
     stdout: ManuallyDrop<File>,
     /// stdout's reader went away (EPIPE): stop quietly.
     closed: bool,
+    /// A write error other than a closed pipe, kept for the caller.
+    write_error: Option<std::io::Error>,
     /// Write after every event (stdout is a terminal), not per batch.
     flush_each: bool,
     /// Stop after this many events (--max-events).
@@ -29,17 +44,23 @@ pub struct Sink {
     pub malformed: u64,
 }
 
+/// Where the start time lies in a raw sample (first field of the header).
+const START_NS: std::ops::Range<usize> = 0..8;
+
 impl Sink {
     pub fn new(format: Box<dyn Format>, clock: Clock, max_events: Option<u64>) -> Sink {
         let flush_each = nix::unistd::isatty(1).unwrap_or(false);
         Sink {
             format,
             clock,
+            arena: Vec::with_capacity(1 << 20),
+            pending: Vec::with_capacity(1024),
             buf: Vec::with_capacity(1 << 16),
             // SAFETY: fd 1 stays open for the life of the process, and
             // ManuallyDrop keeps us from closing it.
             stdout: ManuallyDrop::new(unsafe { File::from_raw_fd(1) }),
             closed: false,
+            write_error: None,
             flush_each,
             max_events,
             events: 0,
@@ -66,10 +87,48 @@ impl Sink {
         self.flush()
     }
 
+    /// Keeps a sample for the end of the batch (the perf buffer's memory
+    /// is reused once the callback returns).
     pub fn sample(&mut self, _cpu: i32, data: &[u8]) {
-        if self.full() {
-            return;
+        let start_ns = data
+            .get(START_NS)
+            .and_then(|b| b.try_into().ok())
+            .map(u64::from_ne_bytes)
+            .unwrap_or(0);
+        self.pending.push(Pending {
+            start_ns,
+            offset: self.arena.len(),
+            len: data.len(),
+        });
+        self.arena.extend_from_slice(data);
+    }
+
+    pub fn lost(&mut self, cpu: i32, count: u64) {
+        self.lost_in_perf_buffer += count;
+        report!("Lost {count} events on CPU #{cpu}: the perf buffer was full (try --perf-pages)");
+    }
+
+    /// Renders the batch in start order and writes it.
+    pub fn end_batch(&mut self) -> std::io::Result<()> {
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.sort_by_key(|p| p.start_ns);
+        for p in &pending {
+            if self.full() || self.closed {
+                break;
+            }
+            self.render(p.offset, p.len);
+            if self.flush_each {
+                self.flush()?;
+            }
         }
+        pending.clear();
+        self.pending = pending;
+        self.arena.clear();
+        self.flush()
+    }
+
+    fn render(&mut self, offset: usize, len: usize) {
+        let data = &self.arena[offset..offset + len];
         match Event::parse(data) {
             Ok(event) => {
                 let notes = self.format.event(&event, &self.clock, &mut self.buf);
@@ -83,20 +142,12 @@ impl Sink {
                         event.header.pid
                     );
                 }
-                if self.flush_each {
-                    let _ = self.flush();
-                }
             }
             Err(err) => {
                 self.malformed += 1;
                 report!("dropped a malformed event: {err:#}");
             }
         }
-    }
-
-    pub fn lost(&mut self, cpu: i32, count: u64) {
-        self.lost_in_perf_buffer += count;
-        report!("Lost {count} events on CPU #{cpu}: the perf buffer was full (try --perf-pages)");
     }
 
     /// Appends what the format prints at exit, and writes it.
@@ -108,6 +159,9 @@ impl Sink {
     /// Writes what is buffered. A closed pipe ends output quietly; any
     /// other write error is returned.
     pub fn flush(&mut self) -> std::io::Result<()> {
+        if let Some(err) = self.write_error.take() {
+            return Err(err);
+        }
         if self.buf.is_empty() || self.closed {
             self.buf.clear();
             return Ok(());
