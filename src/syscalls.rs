@@ -77,6 +77,7 @@ impl Syscall {
         matches!(self, Syscall::Mount | Syscall::Umount2)
     }
 
+    #[allow(dead_code)] // for --json
     /// Argument names, as in the man pages.
     pub fn arg_names(self) -> &'static [&'static str] {
         match self {

@@ -4,5 +4,6 @@
 pub mod errno;
 pub mod escape;
 pub mod flags;
+mod mount_api;
 pub mod render;
 mod uapi;
