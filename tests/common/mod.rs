@@ -118,7 +118,7 @@ impl Snoop {
     }
 
     /// Sends `signal` and waits for mountsnoop to exit.
-    pub fn stop_with(mut self, signal: nix::sys::signal::Signal) -> Finished {
+    pub fn stop_with(self, signal: nix::sys::signal::Signal) -> Finished {
         let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
         nix::sys::signal::kill(pid, signal).expect("signal mountsnoop");
         self.finish()
