@@ -120,7 +120,7 @@ pub fn run(base: &Path) -> Result<(), String> {
     sys(libc::SYS_fsopen, [s(&tmpfs), 0x2, 0, 0, 0]);
     sys(libc::SYS_fsopen, [0, 0, 0, 0, 0]);
 
-    // fsconfig, every command: 14 calls.
+    // fsconfig, every command: 15 calls.
     let fsconfig = |fd: c_long, cmd: c_long, key: c_long, value: c_long, aux: c_long| {
         sys(libc::SYS_fsconfig, [fd, cmd, key, value, aux])
     };
@@ -149,6 +149,9 @@ pub fn run(base: &Path) -> Result<(), String> {
     fsconfig(fd, FSCONFIG_SET_PATH_EMPTY, s(&source), s(&empty), fd);
     fsconfig(fd, FSCONFIG_SET_FD, s(&source), 0, fd);
     fsconfig(-1, FSCONFIG_SET_STRING, s(&size), s(&c(b"1m")), 0);
+    // strace reads a key or string value at most 256 bytes far.
+    let long = c(&[b'k'; 300]);
+    fsconfig(fd, FSCONFIG_SET_STRING, s(&long), s(&long), 0);
     fsconfig(fd, 0x55, 0, 0, 0);
     fsconfig(fd, FSCONFIG_CMD_RECONFIGURE, 0, 0, 0);
     ok(
@@ -199,7 +202,7 @@ pub fn run(base: &Path) -> Result<(), String> {
     )?;
     close(tfd);
 
-    // mount_setattr: 10 calls.
+    // mount_setattr: 11 calls.
     let setattr = |path: &CString, flags: c_long, attr: c_long, size: c_long| {
         sys(
             libc::SYS_mount_setattr,
@@ -239,6 +242,10 @@ pub fn run(base: &Path) -> Result<(), String> {
         ..Default::default()
     };
     setattr(&m2c, 0x1, attr_ptr(&a), 32);
+    // A struct that ends where readable memory ends, with a size that
+    // claims more: its extra bytes cannot be read.
+    let edge = page_end_attr()?;
+    setattr(&m2c, 0, edge, 40);
 
     // fspick and a reconfiguration: 6 calls.
     let pfd = ok(
@@ -311,6 +318,28 @@ pub fn run(base: &Path) -> Result<(), String> {
     open_tree_attr(s(&rel), OPEN_TREE_CLONE, attr_ptr(&a), 8);
     std::env::set_current_dir(cwd).map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// A zeroed `struct mount_attr` in the last 32 bytes before an unmapped
+/// page; returns its address. Left mapped: the process ends soon.
+fn page_end_attr() -> Result<c_long, String> {
+    // SAFETY: a fresh anonymous mapping of two pages, the second unmapped.
+    unsafe {
+        let p = libc::mmap(
+            std::ptr::null_mut(),
+            8192,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        if p == libc::MAP_FAILED {
+            return Err(format!("mmap: {}", std::io::Error::last_os_error()));
+        }
+        let p = p.cast::<u8>();
+        libc::munmap(p.add(4096).cast(), 4096);
+        Ok(p.add(4096 - 32) as c_long)
+    }
 }
 
 /// One worker: 9 calls.
