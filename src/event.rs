@@ -92,7 +92,6 @@ impl<'a> Event<'a> {
         c_chars(&self.header.pcomm)
     }
 
-    #[allow(dead_code)] // for --json
     /// True when any argument's data was cut at our read limit.
     pub fn truncated(&self) -> bool {
         self.data.iter().any(|d| matches!(d, ArgData::Truncated(_)))

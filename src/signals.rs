@@ -29,9 +29,3 @@ pub fn install() -> Result<()> {
 pub fn stop_requested() -> bool {
     STOP.load(Ordering::SeqCst)
 }
-
-/// Stops the run as a signal would (for --duration and the like).
-#[allow(dead_code)]
-pub fn request_stop() {
-    STOP.store(true, Ordering::SeqCst);
-}

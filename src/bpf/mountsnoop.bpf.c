@@ -369,14 +369,20 @@ int exit_fsconfig(struct trace_event_raw_sys_exit *ctx)
 	if (cmd == FSCONFIG_SET_STRING || cmd == FSCONFIG_SET_PATH || cmd == FSCONFIG_SET_PATH_EMPTY)
 		off = add_string(e, off, 3);
 	else if (cmd == FSCONFIG_SET_BINARY)
-		off = add_blob(e, off, 3, e->hdr.args[4]);
+		/* aux is a C int: the upper half of the register is not part of it. */
+		off = add_blob(e, off, 3, (__u32)e->hdr.args[4]);
 	return submit(ctx, e, off);
 }
 
 /* Size of struct mount_attr as first published (MOUNT_ATTR_SIZE_VER0). */
 #define MOUNT_ATTR_SIZE_VER0 32
 
-/* mount_setattr and open_tree_attr: (dfd, path, flags, attr, size) */
+/*
+ * mount_setattr and open_tree_attr: (dfd, path, flags, attr, size).
+ * The struct is read up to a page, as strace shows a larger struct's
+ * extra bytes; when that much cannot be read, its first 32 bytes still
+ * can be shown.
+ */
 #define EXIT_PATH_AND_ATTR(tp, call)                                                     \
 	SEC("tracepoint/syscalls/sys_exit_" #tp)                                          \
 	int exit_##tp(struct trace_event_raw_sys_exit *ctx)                               \
@@ -388,9 +394,11 @@ int exit_fsconfig(struct trace_event_raw_sys_exit *ctx)
 			return 0;                                                          \
 		off = add_string(e, 0, 1);                                                 \
 		size = e->hdr.args[4];                                                     \
-		if (size > MOUNT_ATTR_SIZE_VER0)                                           \
-			size = MOUNT_ATTR_SIZE_VER0;                                       \
+		if (size < MOUNT_ATTR_SIZE_VER0)                                           \
+			return submit(ctx, e, off);                                        \
 		off = add_blob(e, off, 3, size);                                           \
+		if (e->hdr.arg_state[3] == ARG_UNREADABLE && size > MOUNT_ATTR_SIZE_VER0) \
+			off = add_blob(e, off, 3, MOUNT_ATTR_SIZE_VER0);                   \
 		return submit(ctx, e, off);                                                \
 	}
 

@@ -28,6 +28,18 @@ pub fn quote(bytes: &[u8], out: &mut String) {
     out.push('"');
 }
 
+/// Appends `bytes` in double quotes, every byte as `\xNN` (strace's
+/// QUOTE_FORCE_HEX, used for binary values).
+pub fn quote_hex(bytes: &[u8], out: &mut String) {
+    use std::fmt::Write;
+    out.reserve(bytes.len() * 4 + 2);
+    out.push('"');
+    for b in bytes {
+        let _ = write!(out, "\\x{b:02x}");
+    }
+    out.push('"');
+}
+
 fn push_octal(b: u8, full_width: bool, out: &mut String) {
     out.push('\\');
     let digits = [b >> 6, (b >> 3) & 7, b & 7];
@@ -43,7 +55,7 @@ fn push_octal(b: u8, full_width: bool, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
-    use super::quote;
+    use super::{quote, quote_hex};
 
     fn q(bytes: &[u8]) -> String {
         let mut s = String::new();
@@ -66,6 +78,16 @@ mod tests {
         assert_eq!(q(b""), r#""""#);
         assert_eq!(q(b"\x00"), r#""\0""#);
         assert_eq!(q(b"\x009"), r#""\0009""#);
+    }
+
+    #[test]
+    fn hex_as_strace_prints_binary() {
+        let mut s = String::new();
+        quote_hex(b"\x01\xbc\xff\x00bi", &mut s);
+        assert_eq!(s, r#""\x01\xbc\xff\x00\x62\x69""#);
+        s.clear();
+        quote_hex(b"", &mut s);
+        assert_eq!(s, r#""""#);
     }
 
     #[test]

@@ -41,12 +41,14 @@ pub fn push_flags(value: u64, table: &FlagTable, out: &mut String) {
     }
 }
 
-#[allow(dead_code)] // used by the new mount API's decoders
 /// Appends `value` as one constant from `table`, or in hex with strace's
-/// comment when the table has no name for it.
+/// comment when the table has no name for it (C's `%#x`: zero is `0`).
 pub fn push_constant(value: u64, table: &FlagTable, out: &mut String) {
     match table.entries.iter().find(|(_, v)| *v == value) {
         Some((name, _)) => out.push_str(name),
+        None if value == 0 => {
+            let _ = write!(out, "0 /* {} */", table.unknown);
+        }
         None => {
             let _ = write!(out, "{value:#x} /* {} */", table.unknown);
         }

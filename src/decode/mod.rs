@@ -5,5 +5,6 @@ pub mod args;
 pub mod errno;
 pub mod escape;
 pub mod flags;
+mod mount_api;
 pub mod render;
 mod uapi;

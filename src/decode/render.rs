@@ -3,8 +3,9 @@
 use std::fmt::Write;
 
 use super::errno::push_return;
-use super::escape::quote;
-use super::flags::{push_flags, MOUNT_FLAGS, MS_MGC_MSK, MS_MGC_VAL, UMOUNT_FLAGS};
+use super::escape::{quote, quote_hex};
+use super::flags::{push_flags, FlagTable, MOUNT_FLAGS, MS_MGC_MSK, MS_MGC_VAL, UMOUNT_FLAGS};
+use super::mount_api;
 use crate::event::{ArgData, Event};
 use crate::syscalls::Syscall;
 
@@ -12,6 +13,8 @@ use crate::syscalls::Syscall;
 /// characters, then `...`.
 const PATH_SHOWN_MAX: usize = 4095;
 const EFAULT: i64 = 14;
+/// The dirfd that means "the current directory".
+const AT_FDCWD: i32 = -100;
 
 /// What rendering noticed that the caller may want to report.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -25,16 +28,16 @@ pub struct Notes {
 }
 
 /// Builds one call's text; keeps the event and what it noticed.
-struct Call<'e, 'a> {
-    event: &'e Event<'a>,
-    out: &'e mut String,
+pub(super) struct Call<'e, 'a> {
+    pub(super) event: &'e Event<'a>,
+    pub(super) out: &'e mut String,
     notes: Notes,
     first: bool,
 }
 
 impl Call<'_, '_> {
     /// Starts the next argument.
-    fn sep(&mut self) {
+    pub(super) fn sep(&mut self) {
         if !self.first {
             self.end_arg();
             self.out.push_str(", ");
@@ -53,12 +56,12 @@ impl Call<'_, '_> {
     }
 
     /// A pointer printed as strace's printaddr: NULL or hex.
-    fn addr(&mut self, i: usize) {
+    pub(super) fn addr(&mut self, i: usize) {
         self.sep();
         push_addr(self.event.arg(i), self.out);
     }
 
-    fn unreadable(&mut self, i: usize) {
+    pub(super) fn unreadable(&mut self, i: usize) {
         if self.event.header.ret != -EFAULT {
             self.notes.unreadable += 1;
         }
@@ -66,7 +69,7 @@ impl Call<'_, '_> {
     }
 
     /// A path argument (strace's printpath).
-    fn path(&mut self, i: usize) {
+    pub(super) fn path(&mut self, i: usize) {
         self.sep();
         match self.event.data(i) {
             ArgData::Whole(b) if b.len() <= PATH_SHOWN_MAX => quote(b, self.out),
@@ -81,7 +84,7 @@ impl Call<'_, '_> {
     }
 
     /// A C string argument (strace's printstr).
-    fn string(&mut self, i: usize) {
+    pub(super) fn string(&mut self, i: usize) {
         self.sep();
         match self.event.data(i) {
             ArgData::Whole(b) => quote(b, self.out),
@@ -95,9 +98,69 @@ impl Call<'_, '_> {
         }
     }
 
-    fn flags(&mut self, value: u64, table: &super::flags::FlagTable) {
+    /// A C string that strace reads at most `limit` bytes of (its
+    /// printstr_ex with a length): longer ones are cut there, with `...`.
+    pub(super) fn string_upto(&mut self, i: usize, limit: usize) {
+        self.sep();
+        match self.event.data(i) {
+            ArgData::Whole(b) if b.len() < limit => quote(b, self.out),
+            ArgData::Whole(b) | ArgData::Truncated(b) => {
+                quote(&b[..b.len().min(limit)], self.out);
+                self.out.push_str("...");
+            }
+            ArgData::Null => self.out.push_str("NULL"),
+            ArgData::Unreadable => self.unreadable(i),
+            ArgData::Raw => push_addr(self.event.arg(i), self.out),
+        }
+    }
+
+    /// Binary data, every byte in hex (strace's QUOTE_FORCE_HEX).
+    pub(super) fn hex(&mut self, i: usize) {
+        self.sep();
+        match self.event.data(i) {
+            ArgData::Whole(b) => quote_hex(b, self.out),
+            ArgData::Truncated(b) => {
+                quote_hex(b, self.out);
+                self.out.push_str("...");
+            }
+            ArgData::Null => self.out.push_str("NULL"),
+            ArgData::Unreadable => self.unreadable(i),
+            ArgData::Raw => push_addr(self.event.arg(i), self.out),
+        }
+    }
+
+    pub(super) fn flags(&mut self, value: u64, table: &FlagTable) {
         self.sep();
         push_flags(value, table, self.out);
+    }
+
+    /// Flags of a C `unsigned int` argument: the kernel and strace both
+    /// ignore the upper half of the register.
+    pub(super) fn flags32(&mut self, i: usize, table: &FlagTable) {
+        self.flags(u64::from(self.event.arg(i) as u32), table);
+    }
+
+    /// A C `int` argument (strace's printfd and PRINT_VAL_D alike).
+    pub(super) fn int(&mut self, i: usize) {
+        self.sep();
+        let _ = write!(self.out, "{}", self.event.arg(i) as i32);
+    }
+
+    /// A directory fd: AT_FDCWD by name, others as numbers.
+    pub(super) fn dirfd(&mut self, i: usize) {
+        self.sep();
+        match self.event.arg(i) as i32 {
+            AT_FDCWD => self.out.push_str("AT_FDCWD"),
+            fd => {
+                let _ = write!(self.out, "{fd}");
+            }
+        }
+    }
+
+    /// A C `unsigned long` argument, in decimal.
+    pub(super) fn ulong(&mut self, i: usize) {
+        self.sep();
+        let _ = write!(self.out, "{}", self.event.arg(i));
     }
 }
 
@@ -125,9 +188,17 @@ pub fn render_call(event: &Event, out: &mut String) -> Notes {
         Syscall::Umount2 => {
             call.path(0);
             // umount2's flags are an int.
-            call.flags(u64::from(event.arg(1) as u32), &UMOUNT_FLAGS);
+            call.flags32(1, &UMOUNT_FLAGS);
         }
-        other => raw_args(&mut call, other.arg_names().len()),
+        Syscall::Fsopen => mount_api::fsopen(&mut call),
+        Syscall::Fsconfig => mount_api::fsconfig(&mut call),
+        Syscall::Fsmount => mount_api::fsmount(&mut call),
+        Syscall::MoveMount => mount_api::move_mount(&mut call),
+        Syscall::OpenTree => mount_api::open_tree(&mut call),
+        Syscall::MountSetattr => mount_api::mount_setattr(&mut call),
+        Syscall::Fspick => mount_api::fspick(&mut call),
+        Syscall::PivotRoot => mount_api::pivot_root(&mut call),
+        Syscall::OpenTreeAttr => mount_api::open_tree_attr(&mut call),
     }
     if !call.first {
         call.end_arg();
@@ -136,13 +207,6 @@ pub fn render_call(event: &Event, out: &mut String) -> Notes {
     out.push(')');
     push_return(event.header.ret, out);
     notes
-}
-
-fn raw_args(call: &mut Call, count: usize) {
-    for i in 0..count {
-        call.sep();
-        let _ = write!(call.out, "{:#x}", call.event.arg(i));
-    }
 }
 
 /// mount(source, target, filesystemtype, mountflags, data), with strace's

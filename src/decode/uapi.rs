@@ -8,12 +8,19 @@ use std::collections::HashMap;
 
 /// Parses `/usr/include/<header>` (Debian's linux-libc-dev) into its
 /// numeric defines; simple `(1<<n)` forms and names of other defines too.
+/// Enumerators written `NAME = value,` (one a line) count as defines.
 pub fn defines(header: &str) -> HashMap<String, u64> {
     let path = format!("/usr/include/{header}");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{path}: {e} (install linux-libc-dev)"));
     let mut out: HashMap<String, u64> = HashMap::new();
     for line in text.lines() {
+        if let Some((name, value)) = enumerator(line) {
+            if let Some(v) = parse_value(value, &out) {
+                out.insert(name.to_string(), v);
+            }
+            continue;
+        }
         let mut words = line.split_whitespace();
         if words.next() != Some("#define") {
             continue;
@@ -26,6 +33,18 @@ pub fn defines(header: &str) -> HashMap<String, u64> {
         }
     }
     out
+}
+
+/// `\tNAME = value,\t/* comment */` -> (NAME, value).
+fn enumerator(line: &str) -> Option<(&str, &str)> {
+    let (name, rest) = line.split_once('=')?;
+    let name = name.trim();
+    let value = rest.split(',').next()?.trim();
+    let is_name = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    (is_name && rest.contains(',')).then_some((name, value))
 }
 
 fn parse_value(text: &str, known: &HashMap<String, u64>) -> Option<u64> {

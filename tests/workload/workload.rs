@@ -6,7 +6,11 @@
 //! tmpfs under a fresh directory in /tmp, so nothing it mounts is seen
 //! outside. Exits 0 when the scenario ran (the calls may fail on purpose).
 
+// libc's c_ulong and friends are u64 only on 64-bit targets: the casts stay.
+#![allow(clippy::unnecessary_cast)]
+
 mod core_calls;
+mod mount_api;
 mod ns;
 
 use std::process::ExitCode;
@@ -45,6 +49,7 @@ fn main() -> ExitCode {
     let result = match scenario.as_str() {
         "core" => core_calls::run(&base),
         "storm" => core_calls::storm(&base, &args[1..]),
+        "mount-api" => mount_api::run(&base),
         "idle" => Ok(()),
         other => Err(format!("unknown scenario {other}")),
     };
