@@ -40,7 +40,7 @@ start_snoop() {
     "$MS" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
     SNOOP=$!
     tries=0
-    until grep -q '^Tracing' "$WORK/$name.err"; do
+    until grep -qs '^Tracing' "$WORK/$name.err"; do
         if ! kill -0 "$SNOOP" 2>/dev/null; then
             wait "$SNOOP"
             rc=$?
@@ -110,6 +110,16 @@ for tp in $(grep ' not traced' "$WORK/verbose.err" | sed -n 's/.*syscalls\/sys_e
         fail "-v says sys_enter_$tp is missing, but tracefs has it"
     fi
 done
+
+# A kernel without BTF must get a clear error, not a crash: hide
+# /sys/kernel/btf in a private mount namespace.
+unshare -m --propagation private sh -c \
+    'mount -t tmpfs none /sys/kernel/btf && exec "$0"' "$MS" >"$WORK/nobtf.out" 2>"$WORK/nobtf.err"
+rc=$?
+sed 's/^/mountsnoop-vm: no BTF: /' "$WORK/nobtf.err"
+[ "$rc" -eq 1 ] || fail "without BTF mountsnoop exited with status $rc, not 1"
+grep -q 'CONFIG_DEBUG_INFO_BTF' "$WORK/nobtf.err" || fail "without BTF the error does not name CONFIG_DEBUG_INFO_BTF"
+say "ok   no BTF: status 1 and a clear error"
 
 start_snoop trace
 "$WL" core >"$WORK/core.wl" 2>&1 &

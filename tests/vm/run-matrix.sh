@@ -6,6 +6,7 @@
 # Usage: tests/vm/run-matrix.sh [PACKAGE-REGEX...]
 #
 # With no argument, the newest package matching each of
+#   ^linux-image-5\.10\.0-[0-9]+-amd64-unsigned$         (Debian 11, oldest)
 #   ^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$          (Debian 12)
 #   ^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$    (Debian 12, 6.12)
 # is chosen with apt-cache and fetched with apt-get download; nothing is
@@ -32,6 +33,7 @@ if (($# > 0)); then
     patterns=("$@")
 else
     patterns=(
+        '^linux-image-5\.10\.0-[0-9]+-amd64-unsigned$'
         '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$'
         '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$'
     )
@@ -84,6 +86,8 @@ deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian
 deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-updates main
 deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-backports main
 deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security bookworm-security main
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bullseye main
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security bullseye-security main
 EOF
 apt_opts=(
     -o "Dir::Etc::SourceList=$cache/apt/sources.list"
@@ -100,9 +104,9 @@ if ((EUID == 0)); then
     apt_opts+=(-o "APT::Sandbox::User=root")
 fi
 
-say "updating the package lists of bookworm{,-updates,-backports,-security} in $cache/apt"
+say "updating the package lists of bookworm{,-updates,-backports,-security} and bullseye{,-security} in $cache/apt"
 if ! apt-get "${apt_opts[@]}" -qq update >"$cache/logs/apt-update.log" 2>&1; then
-    if compgen -G "$cache/apt/lists/*_Packages" >/dev/null; then
+    if compgen -G "$cache/apt/lists/*_Packages*" >/dev/null; then
         say "warning: apt-get update failed (see $cache/logs/apt-update.log); using the cached lists"
     else
         cat "$cache/logs/apt-update.log" >&2
