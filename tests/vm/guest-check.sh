@@ -105,6 +105,7 @@ stop_snoop
 grep ' not traced' "$WORK/verbose.err" | sed 's/^/mountsnoop-vm: -v: /'
 say "-v: $(grep -c ' not traced' "$WORK/verbose.err") call(s) left out on $(uname -r)"
 # Each call left out must really lack its tracepoint.
+# shellcheck disable=SC2013 # one tracepoint name per word
 for tp in $(grep ' not traced' "$WORK/verbose.err" | sed -n 's/.*syscalls\/sys_enter_\([a-z0-9_]*\).*/\1/p'); do
     if [ -d "/sys/kernel/tracing/events/syscalls/sys_enter_$tp" ]; then
         fail "-v says sys_enter_$tp is missing, but tracefs has it"
@@ -113,6 +114,7 @@ done
 
 # A kernel without BTF must get a clear error, not a crash: hide
 # /sys/kernel/btf in a private mount namespace.
+# shellcheck disable=SC2016 # $0 is for the inner shell
 unshare -m --propagation private sh -c \
     'mount -t tmpfs none /sys/kernel/btf && exec "$0"' "$MS" >"$WORK/nobtf.out" 2>"$WORK/nobtf.err"
 rc=$?
