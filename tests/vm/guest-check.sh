@@ -1,0 +1,170 @@
+#!/bin/sh
+# The check run-matrix.sh runs inside each VM (busybox sh, as root).
+# It also runs on any host with root and BPF, which is how to try it out
+# or regenerate an expected file without booting anything:
+#
+#   sudo tests/vm/guest-check.sh target/release tests/vm /tmp/out
+#
+# Usage: guest-check.sh BIN_DIR DATA_DIR WORK_DIR
+#   BIN_DIR   holds mountsnoop and mountsnoop-test-workload
+#   DATA_DIR  holds expected-<scenario>.txt
+#   WORK_DIR  scratch directory for captured output
+#
+# Prints progress lines starting with "mountsnoop-vm:" and, last, exactly
+# one line "MOUNTSNOOP-VM-RESULT: PASS" or "MOUNTSNOOP-VM-RESULT: FAIL <why>".
+# The expected files hold the CALL column of every line the workload's
+# process made, with its temporary directory replaced by BASE, in any
+# order (threads interleave).
+
+set -u
+BIN=${1:-/bin}
+DATA=${2:-/etc/mountsnoop-vm}
+WORK=${3:-/tmp/mountsnoop-vm}
+MS=$BIN/mountsnoop
+WL=$BIN/mountsnoop-test-workload
+SNOOP=
+
+say() { echo "mountsnoop-vm: $*"; }
+
+fail() {
+    if [ -n "$SNOOP" ]; then kill -INT "$SNOOP" 2>/dev/null; fi
+    echo "MOUNTSNOOP-VM-RESULT: FAIL $*"
+    exit 1
+}
+
+# start_snoop NAME ARGS...: starts mountsnoop with stdout and stderr in
+# WORK/NAME.out and WORK/NAME.err and waits for its "Tracing" line.
+start_snoop() {
+    name=$1
+    shift
+    "$MS" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+    SNOOP=$!
+    tries=0
+    until grep -qs '^Tracing' "$WORK/$name.err"; do
+        if ! kill -0 "$SNOOP" 2>/dev/null; then
+            wait "$SNOOP"
+            rc=$?
+            SNOOP=
+            grep -v '^libbpf: ' "$WORK/$name.err" | tail -n 20 | sed 's/^/mountsnoop-vm: stderr: /'
+            fail "mountsnoop $* exited with status $rc before it was ready"
+        fi
+        tries=$((tries + 1))
+        # 120 s: loading under QEMU's TCG is slow.
+        [ "$tries" -lt 1200 ] || fail "mountsnoop $* not ready after 120 s"
+        sleep 0.1
+    done
+}
+
+# stop_snoop: SIGINT, as a user's Ctrl-C; mountsnoop must exit 0.
+stop_snoop() {
+    kill -INT "$SNOOP"
+    wait "$SNOOP"
+    rc=$?
+    SNOOP=
+    [ "$rc" -eq 0 ] || fail "mountsnoop exited with status $rc after SIGINT"
+}
+
+# calls_of PID FILE: the CALL column of PID's lines, normalized.
+calls_of() {
+    awk -v pid="$1" '$2 == pid' "$2" |
+        sed -E 's/^[^ ]+ +[0-9]+ +[0-9]+ +[0-9]+ +//; s#/tmp/mountsnoop-test\.[A-Za-z0-9]{6}#BASE#g'
+}
+
+# expect SCENARIO LABEL PATTERN: some call of SCENARIO matches PATTERN
+# (a grep -E regex).
+expect() {
+    grep -q -E -e "$3" "$WORK/$1.calls" || fail "$1: no line for $2 (pattern: $3)"
+    say "ok   $1: $2"
+}
+
+# compare SCENARIO: the calls equal DATA/expected-SCENARIO.txt, as sets
+# of lines with their counts.
+compare() {
+    exp=$DATA/expected-$1.txt
+    if [ ! -f "$exp" ]; then
+        say "note $1: no $exp, exact comparison skipped"
+        return 0
+    fi
+    sort "$exp" >"$WORK/$1.expected.sorted"
+    sort "$WORK/$1.calls" >"$WORK/$1.calls.sorted"
+    if ! cmp -s "$WORK/$1.expected.sorted" "$WORK/$1.calls.sorted"; then
+        diff -u "$WORK/$1.expected.sorted" "$WORK/$1.calls.sorted" | cut -c1-300 | sed 's/^/mountsnoop-vm: diff: /'
+        fail "$1: lines differ from $(basename "$exp") (diff above: - expected, + seen)"
+    fi
+    say "ok   $1: all $(wc -l <"$WORK/$1.calls") lines equal $(basename "$exp")"
+}
+
+mkdir -p "$WORK" || fail "cannot create $WORK"
+say "kernel $(uname -r)"
+[ -x "$MS" ] || fail "no $MS"
+[ -x "$WL" ] || fail "no $WL"
+
+# Which calls this kernel lacks, as mountsnoop -v reports them.
+start_snoop verbose -v
+stop_snoop
+grep ' not traced' "$WORK/verbose.err" | sed 's/^/mountsnoop-vm: -v: /'
+say "-v: $(grep -c ' not traced' "$WORK/verbose.err") call(s) left out on $(uname -r)"
+# Each call left out must really lack its tracepoint.
+# shellcheck disable=SC2013 # one tracepoint name per word
+for tp in $(grep ' not traced' "$WORK/verbose.err" | sed -n 's/.*syscalls\/sys_enter_\([a-z0-9_]*\).*/\1/p'); do
+    if [ -d "/sys/kernel/tracing/events/syscalls/sys_enter_$tp" ]; then
+        fail "-v says sys_enter_$tp is missing, but tracefs has it"
+    fi
+done
+
+# A kernel without BTF must get a clear error, not a crash: hide
+# /sys/kernel/btf in a private mount namespace.
+# shellcheck disable=SC2016 # $0 is for the inner shell
+unshare -m --propagation private sh -c \
+    'mount -t tmpfs none /sys/kernel/btf && exec "$0"' "$MS" >"$WORK/nobtf.out" 2>"$WORK/nobtf.err"
+rc=$?
+sed 's/^/mountsnoop-vm: no BTF: /' "$WORK/nobtf.err"
+[ "$rc" -eq 1 ] || fail "without BTF mountsnoop exited with status $rc, not 1"
+grep -q 'CONFIG_DEBUG_INFO_BTF' "$WORK/nobtf.err" || fail "without BTF the error does not name CONFIG_DEBUG_INFO_BTF"
+say "ok   no BTF: status 1 and a clear error"
+
+start_snoop trace
+"$WL" core >"$WORK/core.wl" 2>&1 &
+core_pid=$!
+wait "$core_pid" || fail "workload core failed: $(cat "$WORK/core.wl")"
+
+# The mount-api scenario may not exist in this workload (yet): then only
+# the core scenario is checked.
+"$WL" mount-api >"$WORK/mount-api.wl" 2>&1 &
+api_pid=$!
+if wait "$api_pid"; then
+    have_api=1
+elif grep -q 'unknown scenario' "$WORK/mount-api.wl"; then
+    have_api=0
+    say "note mount-api: the workload has no mount-api scenario; skipped"
+else
+    fail "workload mount-api failed: $(cat "$WORK/mount-api.wl")"
+fi
+stop_snoop
+grep -v '^Tracing' "$WORK/trace.err" | grep -q . &&
+    grep -v '^Tracing' "$WORK/trace.err" | sed 's/^/mountsnoop-vm: stderr: /'
+grep -q 'Lost' "$WORK/trace.err" && fail "mountsnoop lost events"
+
+calls_of "$core_pid" "$WORK/trace.out" >"$WORK/core.calls"
+say "core: $(wc -l <"$WORK/core.calls") lines from pid $core_pid"
+expect core "mount tmpfs with flags and data" \
+    '^mount\("none", "BASE/a", "tmpfs", MS_NOSUID\|MS_NODEV, "size=1m"\) = 0$'
+expect core "bind mount" '^mount\("BASE/a", "BASE/b", NULL, MS_MGC_VAL\|MS_BIND, NULL\) = 0$'
+expect core "read-only remount" '^mount\(NULL, "BASE/b", NULL, MS_RDONLY\|MS_REMOUNT\|MS_BIND, NULL\) = 0$'
+expect core "propagation change" '^mount\(NULL, "BASE/a", NULL, MS_REC\|MS_PRIVATE, NULL\) = 0$'
+expect core "umount2 MNT_DETACH" '^umount2\("BASE/b", MNT_DETACH\) = 0$'
+expect core "ENODEV failure" '^mount\("none", "BASE/b", "bogusfs", 0, NULL\) = -1 ENODEV \(No such device\)$'
+expect core "EINVAL failure" '^umount2\("BASE/b", 0\) = -1 EINVAL \(Invalid argument\)$'
+expect core "escaped odd name" '^mount\("none", "BASE/odd\\n\\"name\\377", "tmpfs", 0, NULL\) = 0$'
+compare core
+
+if [ "$have_api" = 1 ]; then
+    calls_of "$api_pid" "$WORK/trace.out" >"$WORK/mount-api.calls"
+    say "mount-api: $(wc -l <"$WORK/mount-api.calls") lines from pid $api_pid"
+    for call in fsopen fsconfig fsmount move_mount; do
+        expect mount-api "$call" "^$call\\(.*\\) = "
+    done
+    compare mount-api
+fi
+
+echo "MOUNTSNOOP-VM-RESULT: PASS"
