@@ -5,6 +5,7 @@ mod clock;
 mod decode;
 mod event;
 mod output;
+mod perf;
 mod preflight;
 mod signals;
 mod sink;
@@ -27,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use libbpf_rs::{ErrorKind, PerfBufferBuilder, PrintLevel};
+use libbpf_rs::PrintLevel;
 
 use crate::cli::Cli;
 use crate::output::columns::{ColumnOptions, Columns};
@@ -35,6 +36,7 @@ use crate::output::detailed::Detailed;
 use crate::output::json::Json;
 use crate::output::summary::Summary;
 use crate::output::Format;
+use crate::perf::{PerfReader, Record};
 use crate::sink::Sink;
 use crate::syscalls::Syscall;
 use crate::tracer::KernelLosses;
@@ -48,7 +50,14 @@ macro_rules! report {
     }};
 }
 
+/// The longest an event waits in the kernel before we print it.
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// How often the kernel-side loss counters are read (a syscall each).
+const LOSS_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+const PAGE_SIZE: usize = 4096;
+/// Wake when a CPU's buffer is this fraction full: batches of hundreds of
+/// events under load, and still far from overflowing.
+const WAKEUP_FRACTION: usize = 8;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -121,12 +130,15 @@ fn run(cli: &Cli) -> Result<()> {
         clock::Clock::new(),
         cli.max_events,
     ));
-    let perf = PerfBufferBuilder::new(&skel.maps.events)
-        .pages(cli.perf_pages)
-        .sample_cb(|cpu, data: &[u8]| sink.borrow_mut().sample(cpu, data))
-        .lost_cb(|cpu, count| sink.borrow_mut().lost(cpu, count))
-        .build()
-        .context("setting up the perf buffer failed")?;
+    let pages = cli.perf_pages;
+    let watermark = (pages * PAGE_SIZE / WAKEUP_FRACTION) as u32;
+    let mut perf = PerfReader::new(&skel.maps.events, pages, watermark, |record| {
+        let mut sink = sink.borrow_mut();
+        match record {
+            Record::Sample { cpu, data } => sink.sample(cpu, data),
+            Record::Lost { cpu, count } => sink.lost(cpu, count),
+        }
+    })?;
     signals::install()?;
 
     sink.borrow_mut()
@@ -144,6 +156,7 @@ fn run(cli: &Cli) -> Result<()> {
         .duration
         .map(|secs| Instant::now() + Duration::from_secs_f64(secs));
     let mut seen = KernelLosses::default();
+    let mut last_loss_check = Instant::now();
     loop {
         if signals::stop_requested() || deadline.is_some_and(|d| Instant::now() >= d) {
             break;
@@ -155,23 +168,21 @@ fn run(cli: &Cli) -> Result<()> {
         if sink_done {
             break;
         }
-        match perf.poll(POLL_INTERVAL) {
-            Ok(()) => {}
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(e).context("polling the perf buffer failed"),
-        }
-        // Whatever woke us, take every CPU's events, so that the batch
+        // Reads every CPU's buffer, whatever woke us, so that the batch
         // can be put in order.
-        perf.consume().context("reading the perf buffer failed")?;
+        perf.poll(POLL_INTERVAL)?;
         sink.borrow_mut()
             .end_batch()
             .context("writing to stdout failed")?;
-        seen = report_kernel_losses(&skel, seen)?;
+        if last_loss_check.elapsed() >= LOSS_CHECK_INTERVAL {
+            seen = report_kernel_losses(&skel, seen)?;
+            last_loss_check = Instant::now();
+        }
     }
 
     // Drain what the kernel already handed over, then account for all.
     if !sink.borrow().closed() {
-        perf.consume().context("draining the perf buffer failed")?;
+        perf.consume()?;
         sink.borrow_mut()
             .end_batch()
             .context("writing to stdout failed")?;

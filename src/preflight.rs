@@ -44,7 +44,7 @@ pub fn check_btf() -> Result<()> {
         return Ok(());
     }
     bail!(
-        "kernel has no BTF at {BTF}: mountsnoop needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (Linux 5.8 or later)"
+        "kernel has no BTF at {BTF}: mountsnoop needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (Linux 5.5 or later)"
     );
 }
 

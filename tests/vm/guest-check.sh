@@ -128,18 +128,12 @@ start_snoop trace
 core_pid=$!
 wait "$core_pid" || fail "workload core failed: $(cat "$WORK/core.wl")"
 
-# The mount-api scenario may not exist in this workload (yet): then only
-# the core scenario is checked.
-"$WL" mount-api >"$WORK/mount-api.wl" 2>&1 &
+# The new mount API, leniently: an older kernel answers some calls
+# differently (or lacks them), which changes the results, not the tracing.
+MOUNTSNOOP_WORKLOAD_LENIENT=1 "$WL" mount-api >"$WORK/mount-api.wl" 2>&1 &
 api_pid=$!
-if wait "$api_pid"; then
-    have_api=1
-elif grep -q 'unknown scenario' "$WORK/mount-api.wl"; then
-    have_api=0
-    say "note mount-api: the workload has no mount-api scenario; skipped"
-else
-    fail "workload mount-api failed: $(cat "$WORK/mount-api.wl")"
-fi
+wait "$api_pid" || fail "workload mount-api failed: $(cat "$WORK/mount-api.wl")"
+have_api=1
 stop_snoop
 grep -v '^Tracing' "$WORK/trace.err" | grep -q . &&
     grep -v '^Tracing' "$WORK/trace.err" | sed 's/^/mountsnoop-vm: stderr: /'
