@@ -90,6 +90,11 @@ pub struct Cli {
     #[arg(long = "perf-pages", value_name = "PAGES", default_value_t = 256, value_parser = parse_pages)]
     pub perf_pages: usize,
 
+    /// Room for calls in flight (entered, not yet returned) at one time
+    #[arg(long = "max-inflight", value_name = "N", default_value_t = 10240,
+          value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
+    pub max_inflight: u32,
+
     /// Print libbpf's messages and what was left out, on stderr
     #[arg(short = 'v', long = "verbose")]
     pub verbose: bool,

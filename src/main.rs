@@ -19,6 +19,8 @@ mod skel {
     // SAFETY: plain old data generated from the C header: integers and
     // arrays only, valid for any bit pattern.
     unsafe impl plain::Plain for types::event_header {}
+    // SAFETY: as above.
+    unsafe impl plain::Plain for types::pending_call {}
 }
 
 use std::cell::RefCell;
@@ -120,6 +122,7 @@ fn run(cli: &Cli) -> Result<()> {
         cgroup: cli.cgroup.as_deref().map(tracer::open_cgroup).transpose()?,
         failed_only: cli.failed,
         calls,
+        max_inflight: cli.max_inflight,
     };
     let mut storage = MaybeUninit::uninit();
     let skel = tracer::load(&mut storage, &filters, cli.verbose)?;
@@ -195,6 +198,7 @@ fn run(cli: &Cli) -> Result<()> {
         use std::io::Write as _;
         let _ = writeln!(std::io::stderr(), "Lost {total} events in total");
     }
+    report_in_flight(&tracer::calls_in_flight(&skel));
     if sink.unreadable_strings > 0 {
         report!(
             "{} string arguments could not be read in all",
@@ -202,6 +206,36 @@ fn run(cli: &Cli) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Calls still blocked in the kernel when we stop are not lost, but they
+/// will not be printed either: say so.
+fn report_in_flight(calls: &[tracer::InFlight]) {
+    if calls.is_empty() {
+        return;
+    }
+    let now = nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
+        .map(|t| t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
+        .unwrap_or(0);
+    let shown: Vec<String> = calls
+        .iter()
+        .take(10)
+        .map(|c| {
+            let name = c.call.map_or("?", Syscall::name);
+            let secs = now.saturating_sub(c.start_ns) as f64 / 1e9;
+            format!("{name} by tid {} for {secs:.1} s", c.tid)
+        })
+        .collect();
+    let more = if calls.len() > shown.len() {
+        ", ..."
+    } else {
+        ""
+    };
+    report!(
+        "{} call(s) still in progress at exit, not printed: {}{more}",
+        calls.len(),
+        shown.join(", ")
+    );
 }
 
 /// The output format the flags ask for.

@@ -23,6 +23,8 @@ pub struct Filters {
     pub cgroup: Option<std::fs::File>,
     pub failed_only: bool,
     pub calls: Vec<Syscall>,
+    /// Entries of the in-flight map: calls entered and not yet returned.
+    pub max_inflight: u32,
 }
 
 /// Kernel-side counts of events that never reached the perf buffer.
@@ -86,6 +88,11 @@ pub fn load<'obj>(
         mask |= 1 << call.id();
     }
     rodata.call_mask = mask;
+
+    open.maps
+        .pending
+        .set_max_entries(filters.max_inflight)
+        .context("sizing the in-flight map failed")?;
 
     for mut prog in open.open_object_mut().progs_mut() {
         let name = prog.name().to_string_lossy().into_owned();
@@ -170,4 +177,33 @@ pub fn kernel_losses(skel: &MountsnoopSkel) -> Result<KernelLosses> {
         map_full: read(0)?,
         output_failed: read(1)?,
     })
+}
+
+/// A call that had entered but not returned when we looked.
+#[derive(Debug, Clone, Copy)]
+pub struct InFlight {
+    pub tid: u32,
+    pub call: Option<Syscall>,
+    pub start_ns: u64,
+}
+
+/// The calls in flight now: the entries of the `pending` map. A thread's
+/// entry leaves the map when its call returns, also when the thread is
+/// killed in the call (the exit tracepoint still fires), so what is left
+/// at the end is only calls still blocked in the kernel.
+pub fn calls_in_flight(skel: &MountsnoopSkel) -> Vec<InFlight> {
+    let map = &skel.maps.pending;
+    map.keys()
+        .filter_map(|key| {
+            let tid = u32::from_ne_bytes(key.get(..4)?.try_into().ok()?);
+            let value = map.lookup(&key, MapFlags::ANY).ok()??;
+            let mut entry = crate::skel::types::pending_call::default();
+            plain::copy_from_bytes(&mut entry, &value).ok()?;
+            Some(InFlight {
+                tid,
+                call: Syscall::from_id(entry.call),
+                start_ns: entry.start_ns,
+            })
+        })
+        .collect()
 }

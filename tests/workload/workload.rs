@@ -10,6 +10,7 @@
 #![allow(clippy::unnecessary_cast)]
 
 mod core_calls;
+mod fuse_block;
 mod mount_api;
 mod ns;
 
@@ -50,6 +51,7 @@ fn main() -> ExitCode {
         "core" => core_calls::run(&base),
         "storm" => core_calls::storm(&base, &args[1..]),
         "mount-api" => mount_api::run(&base),
+        "fuse-block" => fuse_block::run(&base, &args[1..]),
         "idle" => Ok(()),
         other => Err(format!("unknown scenario {other}")),
     };

@@ -1,0 +1,397 @@
+//! Fuzzing of everything between the perf buffer and stdout: raw sample
+//! bytes -> `Event::parse` -> column line, JSON object, detailed block.
+//!
+//! Whatever the bytes (a kernel bug, a mismatched header, a hostile path),
+//! nothing may panic, a column event is one line of printable ASCII whose
+//! PID and TID fields are the event's own, a JSON event is one line of
+//! valid JSON that gives back the raw strings (invalid UTF-8 as U+FFFD),
+//! and a detailed event is one block of one line per field.
+//!
+//! 2,000 cases per property by default; PROPTEST_CASES=N asks for more
+//! (README.md, "Fuzzing").
+
+use proptest::prelude::*;
+use serde_json::Value;
+
+use crate::clock::Clock;
+use crate::decode::args::{arg_values, ArgValue};
+use crate::event::{Event, ARG_DATA, ARG_TRUNCATED};
+use crate::output::columns::{ColumnOptions, Columns};
+use crate::output::detailed::Detailed;
+use crate::output::json::Json;
+use crate::output::Format;
+use crate::skel::types::event_header;
+use crate::syscalls::Syscall;
+
+const DEFAULT_CASES: u32 = 2000;
+const HEADER: usize = std::mem::size_of::<event_header>();
+
+fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_CASES);
+    ProptestConfig::with_cases(cases)
+}
+
+/// Pieces that have broken terminals, parsers and line-based tools.
+const TOKENS: &[&[u8]] = &[
+    b"\n",
+    b"\r\n",
+    b"\r",
+    b"\x1b[31m",
+    b"\x1b]0;title\x07",
+    b"\x1b[2J",
+    b"\x9b31m", // the 8-bit CSI
+    b"\"",
+    b"'",
+    b"\\",
+    b"\\n",
+    b"\t",
+    b"\x0b\x0c",
+    b"\x7f",
+    b"\xff",
+    b"\xc3",
+    b"\xc3\xa9",
+    b"\xe2\x80\xa8", // U+2028 LINE SEPARATOR
+    b"\xed\xa0\x80", // an encoded surrogate: invalid UTF-8
+    b"\xf0\x9f\x98\x80",
+    b"\0",
+    b"\x01",
+    b"7",
+    b" ",
+    b"  = 0",
+    b"/",
+    b"%s%n",
+    b"{\"pid\":1}",
+    b"mount            1       1       4026531840  mount(\"x\", \"/\", NULL, 0, NULL) = 0",
+];
+
+/// Bytes as user memory may hold them: random, built from hostile
+/// pieces, or as long as a path can be (and one byte longer).
+fn hostile() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        4 => prop::collection::vec(any::<u8>(), 0..48),
+        4 => prop::collection::vec(prop::sample::select(TOKENS), 0..24).prop_map(|t| t.concat()),
+        1 => (4090usize..4100, prop::collection::vec(prop::sample::select(TOKENS), 0..4))
+            .prop_map(|(n, tail)| {
+                let mut v = vec![b'a'; n];
+                v.extend(tail.concat());
+                v
+            }),
+    ]
+}
+
+fn arg_value() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        any::<u64>(),
+        0u64..64,
+        // Flag words: any mix of the low bits, with or without MS_MGC_VAL.
+        any::<u32>().prop_map(u64::from),
+        any::<u16>().prop_map(|f| 0xc0ed_0000 | u64::from(f)),
+        Just((-100i64) as u64),
+        Just(u64::MAX),
+    ]
+}
+
+fn comm() -> impl Strategy<Value = [i8; 16]> {
+    hostile().prop_map(|b| {
+        let mut c = [0i8; 16];
+        for (dst, src) in c.iter_mut().zip(&b) {
+            *dst = *src as i8;
+        }
+        c
+    })
+}
+
+/// A sample built as the kernel builds one, then perhaps damaged.
+#[derive(Debug, Clone)]
+struct Structured {
+    header: event_header,
+    blobs: [Vec<u8>; 6],
+    /// arg_len values that need not match the data.
+    lying_lens: Option<[u16; 6]>,
+    /// Bytes after the data (the kernel never sends any).
+    tail: Vec<u8>,
+    /// Cut the sample to this fraction of its length (per mille).
+    cut: Option<u16>,
+}
+
+impl Structured {
+    /// The sample's bytes, and whether they are a well-formed event.
+    fn bytes(&self) -> (Vec<u8>, bool) {
+        let mut header = self.header;
+        let mut data = Vec::new();
+        for (i, blob) in self.blobs.iter().enumerate() {
+            header.arg_len[i] = blob.len() as u16;
+            if matches!(header.arg_state[i], ARG_DATA | ARG_TRUNCATED) {
+                data.extend_from_slice(blob);
+            }
+        }
+        if let Some(lens) = self.lying_lens {
+            header.arg_len = lens;
+        }
+        // SAFETY: event_header is plain old data.
+        let mut out = unsafe { plain::as_bytes(&header) }.to_vec();
+        out.extend_from_slice(&data);
+        out.extend_from_slice(&self.tail);
+        if let Some(cut) = self.cut {
+            out.truncate(out.len() * usize::from(cut) / 1000);
+        }
+        let well_formed = self.lying_lens.is_none()
+            && self.cut.is_none()
+            && Syscall::from_id(header.call).is_some()
+            && header.arg_state.iter().all(|&s| s <= 4);
+        (out, well_formed)
+    }
+}
+
+fn structured() -> impl Strategy<Value = Structured> {
+    let ids = (any::<u32>(), any::<u32>(), any::<u32>(), any::<u32>());
+    let times = (any::<u64>(), any::<u64>(), any::<u64>());
+    let call = prop_oneof![12 => 0u32..11, 1 => any::<u32>()];
+    let states = prop::array::uniform6(prop_oneof![30 => 0u8..5, 1 => any::<u8>()]);
+    let ret = prop_oneof![-4200i64..16, any::<i64>()];
+    let head = (
+        ids,
+        times,
+        call,
+        states,
+        prop::array::uniform6(arg_value()),
+        ret,
+        comm(),
+        comm(),
+    )
+        .prop_map(
+            |((pid, tid, ppid, uid), (start_ns, latency_ns, mnt_ns), call, arg_state, args, ret, comm, pcomm)| {
+                event_header {
+                    start_ns,
+                    latency_ns,
+                    ret,
+                    args,
+                    mnt_ns,
+                    pid,
+                    tid,
+                    ppid,
+                    uid,
+                    call,
+                    arg_state,
+                    comm,
+                    pcomm,
+                    ..Default::default()
+                }
+            },
+        );
+    let damage = (
+        prop_oneof![12 => Just(None), 1 => prop::array::uniform6(any::<u16>()).prop_map(Some)],
+        prop_oneof![12 => Just(Vec::new()), 1 => prop::collection::vec(any::<u8>(), 1..32)],
+        prop_oneof![12 => Just(None), 1 => (0u16..1000).prop_map(Some)],
+    );
+    (head, prop::array::uniform6(hostile()), damage).prop_map(
+        |(header, blobs, (lying_lens, tail, cut))| Structured {
+            header,
+            blobs,
+            lying_lens,
+            tail,
+            cut,
+        },
+    )
+}
+
+/// Splits off the first space-separated field.
+fn field(s: &str) -> (&str, &str) {
+    let s = s.trim_start_matches(' ');
+    let end = s.find(' ').unwrap_or(s.len());
+    (&s[..end], &s[end..])
+}
+
+/// Renders `event` in every form and checks each; returns the CALL text.
+fn check_all_forms(event: &Event, opts: ColumnOptions) -> String {
+    let clock = Clock::new();
+    let h = &event.header;
+
+    // Columns: one line of printable ASCII; its fixed fields are this
+    // event's, so nothing inside a string can pose as another event.
+    let mut out = Vec::new();
+    Columns::new(opts).event(event, &clock, &mut out);
+    let (last, body) = out.split_last().expect("a column line");
+    assert_eq!(*last, b'\n');
+    assert!(
+        body.iter().all(|b| (b' '..=b'~').contains(b)),
+        "not one line of printable ASCII: {:?}",
+        String::from_utf8_lossy(&out)
+    );
+    let line = std::str::from_utf8(body).unwrap();
+    let mut rest = line;
+    let mut next = || {
+        let (f, r) = field(rest);
+        rest = r;
+        f.to_string()
+    };
+    if opts.timestamp {
+        let t = next();
+        assert!(t.len() == 8 && &t[2..3] == ":" && &t[5..6] == ":", "{line}");
+    }
+    if opts.uid {
+        assert_eq!(next(), h.uid.to_string(), "{line}");
+    }
+    assert!(!next().is_empty(), "COMM: {line}");
+    assert_eq!(next(), h.pid.to_string(), "{line}");
+    assert_eq!(next(), h.tid.to_string(), "{line}");
+    if opts.parent {
+        assert!(!next().is_empty(), "PCOMM: {line}");
+        assert_eq!(next(), h.ppid.to_string(), "{line}");
+    }
+    assert_eq!(next(), h.mnt_ns.to_string(), "{line}");
+    if opts.latency {
+        assert!(next().contains('.'), "{line}");
+    }
+    let call = rest.trim_start_matches(' ').to_string();
+    assert!(
+        call.starts_with(&format!("{}(", event.call.name())),
+        "{line}"
+    );
+
+    // JSON: one line, valid, with the same CALL text and the raw values.
+    let mut out = Vec::new();
+    Json::new().event(event, &clock, &mut out);
+    assert_eq!(out.last(), Some(&b'\n'));
+    assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 1);
+    let v: Value = serde_json::from_slice(&out).expect("valid JSON");
+    assert_eq!(v["call"], call.as_str());
+    assert_eq!(v["syscall"], event.call.name());
+    assert_eq!(v["pid"], h.pid);
+    assert_eq!(v["tid"], h.tid);
+    assert_eq!(v["ret"], h.ret);
+    assert_eq!(
+        v["comm"],
+        String::from_utf8_lossy(event.comm()).into_owned().as_str()
+    );
+    let values = arg_values(event);
+    let args = v["args"].as_object().expect("args is an object");
+    assert_eq!(args.len(), values.len());
+    for (name, value) in values {
+        let want = match value {
+            ArgValue::Null => Value::Null,
+            ArgValue::Bytes(b) => Value::from(String::from_utf8_lossy(b).into_owned()),
+            ArgValue::Int(i) => Value::from(i),
+            ArgValue::UInt(u) | ArgValue::Addr(u) => Value::from(u),
+            ArgValue::MountAttr(a) => serde_json::json!({
+                "attr_set": a.attr_set,
+                "attr_clr": a.attr_clr,
+                "propagation": a.propagation,
+                "userns_fd": a.userns_fd,
+            }),
+        };
+        assert_eq!(args[name], want, "{name}");
+    }
+    assert_eq!(v.get("truncated").is_some(), event.truncated());
+
+    // Detailed: one block, one line per field, a blank line after it.
+    let mut out = Vec::new();
+    Detailed::new().event(event, &clock, &mut out);
+    let text = String::from_utf8(out).expect("detailed is ASCII");
+    assert!(text.ends_with("\n\n"), "{text}");
+    assert!(
+        text.bytes().all(|b| b == b'\n' || (b' '..=b'~').contains(&b)),
+        "{text:?}"
+    );
+    let fixed = ["TIME", "COMM", "PID", "TID", "PPID", "PCOMM", "UID", "MNT_NS", "SYSCALL"];
+    let lines: Vec<&str> = text.trim_end_matches('\n').split('\n').collect();
+    assert_eq!(
+        lines.len(),
+        fixed.len() + event.call.arg_names().len() + 3,
+        "{text}"
+    );
+    assert_eq!(lines[2], format!("{:<16}{}", "PID:", h.pid));
+    assert_eq!(lines[lines.len() - 1], format!("{:<16}{call}", "CALL:"));
+    call
+}
+
+fn any_options() -> impl Strategy<Value = ColumnOptions> {
+    (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
+        |(timestamp, parent, uid, latency)| ColumnOptions {
+            timestamp,
+            parent,
+            uid,
+            latency,
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Any bytes at all: parsed or refused, never a panic.
+    #[test]
+    fn arbitrary_bytes(
+        mut bytes in prop::collection::vec(any::<u8>(), 0..HEADER * 3),
+        call in prop::option::of(0u8..12),
+        opts in any_options(),
+    ) {
+        // Most random headers name no call; often make them name one.
+        if let Some(call) = call {
+            let at = std::mem::offset_of!(event_header, call);
+            if bytes.len() >= at + 4 {
+                bytes[at..at + 4].copy_from_slice(&u32::from(call).to_ne_bytes());
+            }
+            let states = std::mem::offset_of!(event_header, arg_state);
+            for b in bytes.iter_mut().skip(states).take(6) {
+                *b %= 6;
+            }
+        }
+        if let Ok(event) = Event::parse(&bytes) {
+            check_all_forms(&event, opts);
+        }
+    }
+
+    /// Samples built as the kernel builds them, with hostile strings and
+    /// any header values; some damaged (lengths, extra or missing bytes).
+    #[test]
+    fn structured_samples(sample in structured(), opts in any_options()) {
+        let (bytes, well_formed) = sample.bytes();
+        match Event::parse(&bytes) {
+            Ok(event) => {
+                check_all_forms(&event, opts);
+            }
+            Err(e) => prop_assert!(!well_formed, "well-formed sample refused: {e:#}"),
+        }
+    }
+
+    /// Well-formed samples with a few bytes changed anywhere.
+    #[test]
+    fn mutated_samples(
+        sample in structured(),
+        flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+        opts in any_options(),
+    ) {
+        let (mut bytes, _) = sample.bytes();
+        if !bytes.is_empty() {
+            for (at, value) in flips {
+                let i = at.index(bytes.len());
+                bytes[i] = value;
+            }
+        }
+        if let Ok(event) = Event::parse(&bytes) {
+            check_all_forms(&event, opts);
+        }
+    }
+}
+
+/// The checks themselves catch what they are meant to catch.
+#[test]
+fn a_raw_newline_would_be_caught() {
+    use crate::event::build::Sample;
+    let s = Sample::new(Syscall::Umount2, [1, 0, 0, 0, 0, 0], 0).with(0, ARG_DATA, b"/a\n\x1b[31m");
+    let bytes = s.bytes();
+    let event = Event::parse(&bytes).unwrap();
+    let call = check_all_forms(&event, ColumnOptions::default());
+    assert_eq!(call, r#"umount2("/a\n\33[31m", 0) = 0"#);
+    let forged = std::panic::catch_unwind(|| {
+        let text = "umount2(\"/a\n\", 0) = 0\n";
+        assert!(text[..text.len() - 1]
+            .bytes()
+            .all(|b| (b' '..=b'~').contains(&b)));
+    });
+    assert!(forged.is_err());
+}
