@@ -4,6 +4,8 @@ mod cli;
 mod clock;
 mod decode;
 mod event;
+#[cfg(test)]
+mod fuzz_tests;
 mod output;
 mod perf;
 mod preflight;
@@ -192,13 +194,19 @@ fn run(cli: &Cli) -> Result<()> {
     }
     let seen = report_kernel_losses(&skel, seen)?;
     let mut sink = sink.borrow_mut();
-    let total = sink.lost_in_perf_buffer + seen.total() + sink.malformed;
+    let total = seen.total() + sink.malformed;
     sink.finish(total).context("writing to stdout failed")?;
     if total > 0 {
         use std::io::Write as _;
         let _ = writeln!(std::io::stderr(), "Lost {total} events in total");
     }
     report_in_flight(&tracer::calls_in_flight(&skel));
+    if cli.verbose {
+        report!(
+            "the kernel's own lost-event records added up to {} (counted above already)",
+            sink.lost_records
+        );
+    }
     if sink.unreadable_strings > 0 {
         report!(
             "{} string arguments could not be read in all",
@@ -263,6 +271,12 @@ fn report_kernel_losses(skel: &skel::MountsnoopSkel, before: KernelLosses) -> Re
         report!(
             "Lost {} events: the in-flight call map was full",
             now.map_full - before.map_full
+        );
+    }
+    if now.buffer_full > before.buffer_full {
+        report!(
+            "Lost {} events: the perf buffer was full (a slow reader? try --perf-pages)",
+            now.buffer_full - before.buffer_full
         );
     }
     if now.output_failed > before.output_failed {

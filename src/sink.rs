@@ -39,7 +39,7 @@ pub struct Sink {
     /// Stop after this many events (--max-events).
     max_events: Option<u64>,
     pub events: u64,
-    pub lost_in_perf_buffer: u64,
+    pub lost_records: u64,
     pub unreadable_strings: u64,
     pub malformed: u64,
 }
@@ -64,7 +64,7 @@ impl Sink {
             flush_each,
             max_events,
             events: 0,
-            lost_in_perf_buffer: 0,
+            lost_records: 0,
             unreadable_strings: 0,
             malformed: 0,
         }
@@ -103,9 +103,11 @@ impl Sink {
         self.arena.extend_from_slice(data);
     }
 
-    pub fn lost(&mut self, cpu: i32, count: u64) {
-        self.lost_in_perf_buffer += count;
-        report!("Lost {count} events on CPU #{cpu}: the perf buffer was full (try --perf-pages)");
+    /// The kernel's own record of events a full buffer dropped. The BPF
+    /// program counts the same losses (and reports them in time), so
+    /// this is kept only as a cross-check for -v.
+    pub fn lost(&mut self, _cpu: i32, count: u64) {
+        self.lost_records += count;
     }
 
     /// Renders the batch in start order and writes it.

@@ -34,11 +34,13 @@ pub struct KernelLosses {
     pub map_full: u64,
     /// perf output failures other than a full buffer.
     pub output_failed: u64,
+    /// Events the perf buffer had no room for.
+    pub buffer_full: u64,
 }
 
 impl KernelLosses {
     pub fn total(&self) -> u64 {
-        self.map_full + self.output_failed
+        self.map_full + self.output_failed + self.buffer_full
     }
 }
 
@@ -176,6 +178,7 @@ pub fn kernel_losses(skel: &MountsnoopSkel) -> Result<KernelLosses> {
     Ok(KernelLosses {
         map_full: read(0)?,
         output_failed: read(1)?,
+        buffer_full: read(2)?,
     })
 }
 

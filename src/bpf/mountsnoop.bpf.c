@@ -252,8 +252,14 @@ static __always_inline int submit(struct trace_event_raw_sys_exit *ctx, struct e
 	if (size > sizeof(*e))
 		size = sizeof(*e);
 	err = bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, e, size);
-	/* -ENOSPC is counted by the kernel and reported to the lost callback. */
-	if (err && err != -28)
+	/*
+	 * Counted here, not taken from the kernel's PERF_RECORD_LOST: that
+	 * record is only written with the next event that fits, so losses at
+	 * the end of a burst would never be reported.
+	 */
+	if (err == -28 /* ENOSPC */)
+		stat_inc(STAT_BUFFER_FULL);
+	else if (err)
 		stat_inc(STAT_OUTPUT_FAILED);
 	return 0;
 }

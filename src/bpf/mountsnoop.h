@@ -51,7 +51,8 @@ enum arg_state {
 enum stat_id {
 	STAT_ARGS_MAP_FULL = 0, /* entry seen, args map had no room: event lost */
 	STAT_OUTPUT_FAILED = 1, /* perf output failed other than for lack of room */
-	STAT_COUNT = 2,
+	STAT_BUFFER_FULL = 2,   /* perf buffer had no room: event lost */
+	STAT_COUNT = 3,
 };
 
 /*
