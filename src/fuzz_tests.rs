@@ -163,7 +163,16 @@ fn structured() -> impl Strategy<Value = Structured> {
         comm(),
     )
         .prop_map(
-            |((pid, tid, ppid, uid), (start_ns, latency_ns, mnt_ns), call, arg_state, args, ret, comm, pcomm)| {
+            |(
+                (pid, tid, ppid, uid),
+                (start_ns, latency_ns, mnt_ns),
+                call,
+                arg_state,
+                args,
+                ret,
+                comm,
+                pcomm,
+            )| {
                 event_header {
                     start_ns,
                     latency_ns,
@@ -293,10 +302,13 @@ fn check_all_forms(event: &Event, opts: ColumnOptions) -> String {
     let text = String::from_utf8(out).expect("detailed is ASCII");
     assert!(text.ends_with("\n\n"), "{text}");
     assert!(
-        text.bytes().all(|b| b == b'\n' || (b' '..=b'~').contains(&b)),
+        text.bytes()
+            .all(|b| b == b'\n' || (b' '..=b'~').contains(&b)),
         "{text:?}"
     );
-    let fixed = ["TIME", "COMM", "PID", "TID", "PPID", "PCOMM", "UID", "MNT_NS", "SYSCALL"];
+    let fixed = [
+        "TIME", "COMM", "PID", "TID", "PPID", "PCOMM", "UID", "MNT_NS", "SYSCALL",
+    ];
     let lines: Vec<&str> = text.trim_end_matches('\n').split('\n').collect();
     assert_eq!(
         lines.len(),
@@ -378,20 +390,15 @@ proptest! {
     }
 }
 
-/// The checks themselves catch what they are meant to catch.
+/// A hand-made hostile event passes the same checks, as a sanity check
+/// of the checks.
 #[test]
-fn a_raw_newline_would_be_caught() {
+fn hostile_event_passes_the_checks() {
     use crate::event::build::Sample;
-    let s = Sample::new(Syscall::Umount2, [1, 0, 0, 0, 0, 0], 0).with(0, ARG_DATA, b"/a\n\x1b[31m");
+    let s =
+        Sample::new(Syscall::Umount2, [1, 0, 0, 0, 0, 0], 0).with(0, ARG_DATA, b"/a\n\x1b[31m\xff");
     let bytes = s.bytes();
     let event = Event::parse(&bytes).unwrap();
     let call = check_all_forms(&event, ColumnOptions::default());
-    assert_eq!(call, r#"umount2("/a\n\33[31m", 0) = 0"#);
-    let forged = std::panic::catch_unwind(|| {
-        let text = "umount2(\"/a\n\", 0) = 0\n";
-        assert!(text[..text.len() - 1]
-            .bytes()
-            .all(|b| (b' '..=b'~').contains(&b)));
-    });
-    assert!(forged.is_err());
+    assert_eq!(call, r#"umount2("/a\n\33[31m\377", 0) = 0"#);
 }

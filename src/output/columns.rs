@@ -32,8 +32,14 @@ impl Columns {
 }
 
 /// A command name as one column: escaped like strace strings but without
-/// quotes, and with spaces escaped too, so awk's fields stay fields.
+/// quotes, and with spaces escaped too, so awk's fields stay fields. An
+/// empty name (prctl(PR_SET_NAME, "") makes one) is `""`: a blank column
+/// would shift every field after it.
 pub fn push_comm(comm: &[u8], out: &mut String) {
+    if comm.is_empty() {
+        out.push_str("\"\"");
+        return;
+    }
     let start = out.len();
     quote(comm, out);
     // Drop the quotes quote() put around it; a comm never holds a `"`
@@ -135,5 +141,8 @@ mod tests {
         let mut s = String::new();
         push_comm(b"a b\n\x1b", &mut s);
         assert_eq!(s, "a\\40b\\n\\33");
+        s.clear();
+        push_comm(b"", &mut s);
+        assert_eq!(s, "\"\"");
     }
 }
