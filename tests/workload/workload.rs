@@ -11,6 +11,7 @@
 
 mod core_calls;
 mod fuse_block;
+mod hostile;
 mod mount_api;
 mod ns;
 
@@ -51,6 +52,7 @@ fn main() -> ExitCode {
         "core" => core_calls::run(&base),
         "storm" => core_calls::storm(&base, &args[1..]),
         "mount-api" => mount_api::run(&base),
+        "hostile" => hostile::run(&base),
         "fuse-block" => fuse_block::run(&base, &args[1..]),
         "idle" => Ok(()),
         other => Err(format!("unknown scenario {other}")),
