@@ -2,6 +2,7 @@
 //! than strace's text (JSON). Follows the same rules as the CALL text:
 //! what strace shows as an address is an address here too.
 
+use super::flags::mount_flags;
 use crate::event::{ArgData, Event};
 use crate::syscalls::Syscall;
 
@@ -60,25 +61,19 @@ enum Kind {
     Attr,
 }
 
-const MS_REMOUNT: u64 = 32;
-const MS_IGNORES_TYPE_AND_DATA: u64 = 4096 | 8192 | (1 << 17) | (1 << 18) | (1 << 19) | (1 << 20);
-const MS_MGC_MSK: u64 = 0xffff_0000;
-const MS_MGC_VAL: u64 = 0xc0ed_0000;
-
 /// mount(2)'s type and data are ignored by the kernel for some flags;
 /// the same rule as the CALL text (and strace).
-fn mount_kinds(flags: u64) -> [Kind; 5] {
-    let flags = if flags & MS_MGC_MSK == MS_MGC_VAL {
-        flags & 0xffff
+fn mount_kinds(raw_flags: u64) -> [Kind; 5] {
+    let m = mount_flags(raw_flags);
+    let fstype = if m.ignore_type {
+        Kind::Ignored
     } else {
-        flags
+        Kind::Str
     };
-    let (fstype, data) = if flags & MS_REMOUNT != 0 {
-        (Kind::Ignored, Kind::Str)
-    } else if flags & MS_IGNORES_TYPE_AND_DATA != 0 {
-        (Kind::Ignored, Kind::Ignored)
+    let data = if m.ignore_data {
+        Kind::Ignored
     } else {
-        (Kind::Str, Kind::Str)
+        Kind::Str
     };
     [Kind::Str, Kind::Str, fstype, Kind::UInt64, data]
 }

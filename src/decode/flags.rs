@@ -98,6 +98,38 @@ pub static MOUNT_FLAGS: FlagTable = FlagTable {
 pub const MS_MGC_VAL: u64 = 0xc0ed_0000;
 pub const MS_MGC_MSK: u64 = 0xffff_0000;
 
+/// What strace (and the kernel) make of mount(2)'s flags argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MountFlags {
+    /// The flags without the old magic number.
+    pub flags: u64,
+    /// The old magic number MS_MGC_VAL was in the top half.
+    pub old_magic: bool,
+    /// The kernel ignores the filesystem type (strace shows its address).
+    pub ignore_type: bool,
+    /// The kernel ignores the data (strace shows its address).
+    pub ignore_data: bool,
+}
+
+/// A remount ignores the type; bind, move and propagation changes ignore
+/// type and data.
+pub fn mount_flags(raw: u64) -> MountFlags {
+    const MS_REMOUNT: u64 = 32;
+    const IGNORES_TYPE_AND_DATA: u64 = 4096 | 8192 | (1 << 17) | (1 << 18) | (1 << 19) | (1 << 20);
+    let old_magic = raw & MS_MGC_MSK == MS_MGC_VAL;
+    // As in the kernel and strace (which zero-extend ~MS_MGC_MSK from an
+    // unsigned int): with the magic, only the low 16 bits are flags.
+    let flags = if old_magic { raw & 0xffff } else { raw };
+    let remount = flags & MS_REMOUNT != 0;
+    let moves = flags & IGNORES_TYPE_AND_DATA != 0;
+    MountFlags {
+        flags,
+        old_magic,
+        ignore_type: remount || moves,
+        ignore_data: !remount && moves,
+    }
+}
+
 /// umount2(2) flags.
 pub static UMOUNT_FLAGS: FlagTable = FlagTable {
     entries: &[

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use super::errno::push_return;
 use super::escape::{quote, quote_hex};
-use super::flags::{push_flags, FlagTable, MOUNT_FLAGS, MS_MGC_MSK, MS_MGC_VAL, UMOUNT_FLAGS};
+use super::flags::{mount_flags, push_flags, FlagTable, MountFlags, MOUNT_FLAGS, UMOUNT_FLAGS};
 use super::mount_api;
 use crate::event::{ArgData, Event};
 use crate::syscalls::Syscall;
@@ -68,13 +68,15 @@ impl Call<'_, '_> {
         push_addr(self.event.arg(i), self.out);
     }
 
-    /// A path argument (strace's printpath).
-    pub(super) fn path(&mut self, i: usize) {
+    /// Argument `i`'s data with `show`: whole when it has at most
+    /// `whole_max` bytes, else its first `keep` bytes and `...`; NULL, or
+    /// the address, when there is no data.
+    fn data(&mut self, i: usize, whole_max: usize, keep: usize, show: fn(&[u8], &mut String)) {
         self.sep();
         match self.event.data(i) {
-            ArgData::Whole(b) if b.len() <= PATH_SHOWN_MAX => quote(b, self.out),
+            ArgData::Whole(b) if b.len() <= whole_max => show(b, self.out),
             ArgData::Whole(b) | ArgData::Truncated(b) => {
-                quote(&b[..b.len().min(PATH_SHOWN_MAX)], self.out);
+                show(&b[..b.len().min(keep)], self.out);
                 self.out.push_str("...");
             }
             ArgData::Null => self.out.push_str("NULL"),
@@ -83,50 +85,25 @@ impl Call<'_, '_> {
         }
     }
 
+    /// A path argument (strace's printpath).
+    pub(super) fn path(&mut self, i: usize) {
+        self.data(i, PATH_SHOWN_MAX, PATH_SHOWN_MAX, quote);
+    }
+
     /// A C string argument (strace's printstr).
     pub(super) fn string(&mut self, i: usize) {
-        self.sep();
-        match self.event.data(i) {
-            ArgData::Whole(b) => quote(b, self.out),
-            ArgData::Truncated(b) => {
-                quote(b, self.out);
-                self.out.push_str("...");
-            }
-            ArgData::Null => self.out.push_str("NULL"),
-            ArgData::Unreadable => self.unreadable(i),
-            ArgData::Raw => push_addr(self.event.arg(i), self.out),
-        }
+        self.data(i, usize::MAX, usize::MAX, quote);
     }
 
     /// A C string that strace reads at most `limit` bytes of (its
     /// printstr_ex with a length): longer ones are cut there, with `...`.
     pub(super) fn string_upto(&mut self, i: usize, limit: usize) {
-        self.sep();
-        match self.event.data(i) {
-            ArgData::Whole(b) if b.len() < limit => quote(b, self.out),
-            ArgData::Whole(b) | ArgData::Truncated(b) => {
-                quote(&b[..b.len().min(limit)], self.out);
-                self.out.push_str("...");
-            }
-            ArgData::Null => self.out.push_str("NULL"),
-            ArgData::Unreadable => self.unreadable(i),
-            ArgData::Raw => push_addr(self.event.arg(i), self.out),
-        }
+        self.data(i, limit.saturating_sub(1), limit, quote);
     }
 
     /// Binary data, every byte in hex (strace's QUOTE_FORCE_HEX).
     pub(super) fn hex(&mut self, i: usize) {
-        self.sep();
-        match self.event.data(i) {
-            ArgData::Whole(b) => quote_hex(b, self.out),
-            ArgData::Truncated(b) => {
-                quote_hex(b, self.out);
-                self.out.push_str("...");
-            }
-            ArgData::Null => self.out.push_str("NULL"),
-            ArgData::Unreadable => self.unreadable(i),
-            ArgData::Raw => push_addr(self.event.arg(i), self.out),
-        }
+        self.data(i, usize::MAX, usize::MAX, quote_hex);
     }
 
     pub(super) fn flags(&mut self, value: u64, table: &FlagTable) {
@@ -213,17 +190,12 @@ pub fn render_call(event: &Event, out: &mut String) -> Notes {
 /// rules: a remount ignores the type, bind/move/propagation changes ignore
 /// type and data (shown as addresses), and the old magic number is named.
 fn mount(call: &mut Call) {
-    const MS_REMOUNT: u64 = 32;
-    const IGNORES_TYPE_AND_DATA: u64 = 4096 | 8192 | (1 << 17) | (1 << 18) | (1 << 19) | (1 << 20);
-
-    let mut flags = call.event.arg(3);
-    let old_magic = flags & MS_MGC_MSK == MS_MGC_VAL;
-    if old_magic {
-        // As in the kernel and strace: the low 16 bits are the flags.
-        flags &= !MS_MGC_MSK & 0xffff_ffff;
-    }
-    let ignore_type = flags & (MS_REMOUNT | IGNORES_TYPE_AND_DATA) != 0;
-    let ignore_data = flags & MS_REMOUNT == 0 && flags & IGNORES_TYPE_AND_DATA != 0;
+    let MountFlags {
+        flags,
+        old_magic,
+        ignore_type,
+        ignore_data,
+    } = mount_flags(call.event.arg(3));
 
     call.path(0);
     call.path(1);
