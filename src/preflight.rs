@@ -34,9 +34,14 @@ pub fn check_privileges() -> Result<()> {
         return Ok(());
     }
     let uid = nix::unistd::geteuid();
-    bail!(
-        "needs root, or CAP_BPF and CAP_PERFMON (running as uid {uid} without them): try sudo mountsnoop"
-    );
+    // Root without the capabilities (a container, a capability bounding
+    // set): sudo would not help.
+    let advice = if uid.is_root() {
+        "this root has had them dropped (capability bounding set, container): grant CAP_BPF and CAP_PERFMON"
+    } else {
+        "try sudo mountsnoop"
+    };
+    bail!("needs root, or CAP_BPF and CAP_PERFMON (running as uid {uid} without them): {advice}");
 }
 
 pub fn check_btf() -> Result<()> {
