@@ -125,6 +125,8 @@ fn run(cli: &Cli) -> Result<()> {
         failed_only: cli.failed,
         calls,
         max_inflight: cli.max_inflight,
+        // The default columns and --summary do not show the parent.
+        want_parent: cli.parent_process || cli.json || cli.detailed,
     };
     let mut storage = MaybeUninit::uninit();
     let skel = tracer::load(&mut storage, &filters, cli.verbose)?;
@@ -200,7 +202,11 @@ fn run(cli: &Cli) -> Result<()> {
         use std::io::Write as _;
         let _ = writeln!(std::io::stderr(), "Lost {total} events in total");
     }
-    report_in_flight(&tracer::calls_in_flight(&skel));
+    // Once stdout's reader is gone nothing more would have been printed
+    // anyway, and the exit is meant to be quiet (`mountsnoop | head -1`).
+    if !sink.closed() {
+        report_in_flight(&tracer::calls_in_flight(&skel));
+    }
     if cli.verbose {
         report!(
             "the kernel's own lost-event records added up to {} (counted above already)",

@@ -25,6 +25,8 @@ pub struct Filters {
     pub calls: Vec<Syscall>,
     /// Entries of the in-flight map: calls entered and not yet returned.
     pub max_inflight: u32,
+    /// Read the caller's parent (pid and comm): only outputs showing it.
+    pub want_parent: bool,
 }
 
 /// Kernel-side counts of events that never reached the perf buffer.
@@ -85,6 +87,7 @@ pub fn load<'obj>(
     rodata.filter_mnt_ns = filters.mnt_ns.unwrap_or(0);
     rodata.filter_cgroup_on = filters.cgroup.is_some();
     rodata.failed_only = filters.failed_only;
+    rodata.want_parent = filters.want_parent;
     let mut mask = 0u32;
     for call in &filters.calls {
         mask |= 1 << call.id();

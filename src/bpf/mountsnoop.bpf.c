@@ -26,6 +26,8 @@ const volatile __u64 filter_mnt_ns = 0;
 const volatile bool filter_cgroup_on = false;
 const volatile bool failed_only = false;
 const volatile __u32 call_mask = 0xffffffff;
+/* Read the parent's pid and comm only for outputs that show them. */
+const volatile bool want_parent = true;
 
 /* What an entry leaves for its exit. */
 struct pending_call {
@@ -195,10 +197,15 @@ static __always_inline struct event_buf *begin_event(struct trace_event_raw_sys_
 	e->hdr.pid = pid_tgid >> 32;
 	e->hdr.tid = tid;
 	e->hdr.uid = (__u32)bpf_get_current_uid_gid();
-	e->hdr.ppid = BPF_CORE_READ(task, real_parent, tgid);
 	e->hdr.mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
 	bpf_get_current_comm(e->hdr.comm, sizeof(e->hdr.comm));
-	BPF_CORE_READ_STR_INTO(&e->hdr.pcomm, task, real_parent, comm);
+	if (want_parent) {
+		e->hdr.ppid = BPF_CORE_READ(task, real_parent, tgid);
+		BPF_CORE_READ_STR_INTO(&e->hdr.pcomm, task, real_parent, comm);
+	} else {
+		e->hdr.ppid = 0;
+		e->hdr.pcomm[0] = 0;
+	}
 	return e;
 }
 
