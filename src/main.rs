@@ -130,7 +130,6 @@ fn run(cli: &Cli) -> Result<()> {
     };
     let mut storage = MaybeUninit::uninit();
     let skel = tracer::load(&mut storage, &filters, cli.verbose)?;
-    let _links = tracer::attach(&skel)?;
 
     let sink = RefCell::new(Sink::new(
         format_for(cli),
@@ -146,6 +145,9 @@ fn run(cli: &Cli) -> Result<()> {
             Record::Lost { cpu, count } => sink.lost(cpu, count),
         }
     })?;
+    // Attached only once the perf buffer is open: an event sent before
+    // that would fail and be counted as lost before tracing began.
+    let _links = tracer::attach(&skel)?;
     signals::install()?;
 
     sink.borrow_mut()
