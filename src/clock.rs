@@ -2,13 +2,16 @@
 //! (bpf_ktime_get_ns); this maps them to wall-clock time with one offset
 //! taken at start, so no event needs a clock call of its own.
 
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, FixedOffset, Local, Offset, Utc};
 use nix::time::{clock_gettime, ClockId};
 
 #[derive(Clone, Copy, Debug)]
 pub struct Clock {
     /// CLOCK_REALTIME minus CLOCK_MONOTONIC, in ns.
     offset_ns: i128,
+    /// The local time zone's offset, taken once at start (a DST change
+    /// during a run is not followed), so no event needs a zone lookup.
+    zone: FixedOffset,
 }
 
 fn ns(clock: ClockId) -> i128 {
@@ -23,6 +26,7 @@ impl Clock {
         let real = ns(ClockId::CLOCK_REALTIME);
         Clock {
             offset_ns: real - mono,
+            zone: Local::now().offset().fix(),
         }
     }
 
@@ -34,8 +38,13 @@ impl Clock {
         DateTime::from_timestamp(secs, nanos).unwrap_or_default()
     }
 
-    pub fn local(&self, ktime_ns: u64) -> DateTime<Local> {
-        self.utc(ktime_ns).with_timezone(&Local)
+    pub fn local(&self, ktime_ns: u64) -> DateTime<FixedOffset> {
+        self.utc(ktime_ns).with_timezone(&self.zone)
+    }
+
+    /// CLOCK_MONOTONIC now, the kernel's clock for event times.
+    pub fn ktime_now() -> u64 {
+        ns(ClockId::CLOCK_MONOTONIC) as u64
     }
 }
 

@@ -230,9 +230,7 @@ fn report_in_flight(calls: &[tracer::InFlight]) {
     if calls.is_empty() {
         return;
     }
-    let now = nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
-        .map(|t| t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
-        .unwrap_or(0);
+    let now = clock::Clock::ktime_now();
     let shown: Vec<String> = calls
         .iter()
         .take(10)

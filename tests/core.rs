@@ -3,8 +3,7 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use common::*;
 use nix::sys::signal::Signal;
@@ -57,27 +56,11 @@ fn every_line_is_printable_ascii() {
     }
 }
 
-/// A workload that waits on stdin, so it can be traced by pid from its
-/// first call.
-fn gated(scenario: &[&str]) -> std::process::Child {
-    Command::new(WORKLOAD)
-        .arg("gated")
-        .args(scenario)
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("start workload")
-}
-
-fn release(mut child: std::process::Child) {
-    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
-    assert!(child.wait().unwrap().success());
-}
-
 #[test]
 fn pid_filter_shows_that_process_only() {
     require_bpf!();
-    let chosen = gated(&["core"]);
-    let other = gated(&["core"]);
+    let chosen = gated(&["core"], &[]);
+    let other = gated(&["core"], &[]);
     let (chosen_pid, other_pid) = (chosen.id(), other.id());
     let snoop = Snoop::start(&["-p", &chosen_pid.to_string()]);
     release(other);

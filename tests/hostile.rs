@@ -8,20 +8,8 @@ mod common;
 
 use common::*;
 
-/// The directory names of tests/workload/hostile.rs, in order.
-const NAMES: &[&[u8]] = &[
-    b"nl\nmountsnoop-test 1       1       4026531840  umount2(\"x\", 0) = 0\n",
-    b"csi\x1b[31mred\x1b[0m",
-    b"osc\x1b]0;title\x07",
-    b"quotes\"'\"",
-    b"back\\slash\\n\\",
-    b"bad\xff\xfeutf8\xc3",
-    b"tab\there",
-    b"del\x7f",
-    b"ctl\x017\x1b1\r",
-];
-/// The workload's command name, and as the COMM column shows it.
-const COMM: &[u8] = b"h\n\x1b[31m \"\\\xff\t\x7fxy";
+include!("workload/hostile_strings.rs");
+/// The workload's command name as the COMM column shows it.
 const COMM_SHOWN: &str = r#"h\n\33[31m\40\"\\\377\t\177xy"#;
 /// 2 namespace set-up calls, 9 names x 2, 2 at 4095 bytes, 2 at 4096,
 /// 2 with hostile data, 2 with a hostile source, 2 by the thread with

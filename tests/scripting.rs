@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -14,21 +14,6 @@ use common::*;
 /// (1 EINVAL), of which 18 on the main thread.
 const CORE_CALLS: usize = 58;
 const CORE_MAIN_THREAD_CALLS: usize = 18;
-
-fn gated(scenario: &[&str], env: &[(&str, &str)]) -> Child {
-    Command::new(WORKLOAD)
-        .arg("gated")
-        .args(scenario)
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("start workload")
-}
-
-fn release(mut child: Child) {
-    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
-    assert!(child.wait().unwrap().success());
-}
 
 /// Runs `attempt` (two failing calls, no privileges needed) as `uid`,
 /// with `comm`; returns its pid.

@@ -7,27 +7,12 @@ mod common;
 use std::io::{BufRead, BufReader, Read};
 use std::os::fd::OwnedFd;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use common::*;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-
-/// Forwards stderr, line by line, to a channel.
-fn stderr_lines(child: &mut Child) -> Receiver<String> {
-    let err = child.stderr.take().unwrap();
-    let (tx, rx) = channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(err).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
 
 /// Waits for the `Tracing` line; returns the lines seen so far.
 fn wait_ready(child: &mut Child, rx: &Receiver<String>) -> Vec<String> {

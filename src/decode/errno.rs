@@ -61,10 +61,15 @@ pub fn errno_text(code: i64) -> String {
     String::from_utf8_lossy(&buf[..end]).into_owned()
 }
 
+/// The error code a raw return value carries (2 for -2), or None when
+/// the call succeeded: the kernel returns errors as -1..-4095.
+pub fn error_code(ret: i64) -> Option<i64> {
+    (-4095..0).contains(&ret).then_some(-ret)
+}
+
 /// Appends ` = <ret>` in strace's form. `ret` is the raw kernel value.
 pub fn push_return(ret: i64, out: &mut String) {
-    if (-4095..0).contains(&ret) {
-        let code = -ret;
+    if let Some(code) = error_code(ret) {
         match errno_name(code) {
             Some(name) => {
                 let _ = write!(out, " = -1 {name} ({})", errno_text(code));

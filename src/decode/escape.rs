@@ -9,6 +9,14 @@
 pub fn quote(bytes: &[u8], out: &mut String) {
     out.reserve(bytes.len() + 2);
     out.push('"');
+    escape(bytes, false, out);
+    out.push('"');
+}
+
+/// Appends `bytes` escaped as strace escapes a string, without quotes;
+/// with `space_too`, a space is escaped as well (`\40`), for a value that
+/// must stay one whitespace-separated field.
+pub fn escape(bytes: &[u8], space_too: bool, out: &mut String) {
     for (i, &b) in bytes.iter().enumerate() {
         match b {
             b'"' => out.push_str("\\\""),
@@ -18,6 +26,7 @@ pub fn quote(bytes: &[u8], out: &mut String) {
             0x0b => out.push_str("\\v"),
             0x0c => out.push_str("\\f"),
             b'\r' => out.push_str("\\r"),
+            b' ' if space_too => out.push_str("\\40"),
             b' '..=b'~' => out.push(b as char),
             _ => {
                 let next_is_digit = bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
@@ -25,7 +34,6 @@ pub fn quote(bytes: &[u8], out: &mut String) {
             }
         }
     }
-    out.push('"');
 }
 
 /// Appends `bytes` in double quotes, every byte as `\xNN` (strace's

@@ -265,19 +265,11 @@ fn mount_attr(call: &mut Call) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::render::render_call;
+    use crate::decode::render::render;
     use crate::decode::uapi::defines;
     use crate::event::build::Sample;
-    use crate::event::{Event, ARG_DATA, ARG_NULL, ARG_TRUNCATED, ARG_UNREADABLE};
+    use crate::event::{ARG_DATA, ARG_NULL, ARG_TRUNCATED, ARG_UNREADABLE};
     use crate::syscalls::Syscall;
-
-    fn render(s: Sample) -> String {
-        let bytes = s.bytes();
-        let e = Event::parse(&bytes).unwrap();
-        let mut out = String::new();
-        render_call(&e, &mut out);
-        out
-    }
 
     const FDCWD: u64 = -100i64 as u64;
 

@@ -221,19 +221,21 @@ fn mount(call: &mut Call) {
     }
 }
 
+/// Test support: the CALL text of a sample built as the kernel would.
+#[cfg(test)]
+pub fn render(s: crate::event::build::Sample) -> String {
+    let bytes = s.bytes();
+    let e = Event::parse(&bytes).expect("a well-formed sample");
+    let mut out = String::new();
+    render_call(&e, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::event::build::Sample;
     use crate::event::{ARG_DATA, ARG_NULL, ARG_TRUNCATED, ARG_UNREADABLE};
-
-    fn render(s: Sample) -> String {
-        let bytes = s.bytes();
-        let e = Event::parse(&bytes).unwrap();
-        let mut out = String::new();
-        render_call(&e, &mut out);
-        out
-    }
 
     fn mount(args: [u64; 6], ret: i64) -> Sample {
         Sample::new(Syscall::Mount, args, ret)

@@ -3,9 +3,9 @@
 
 use std::fmt::Write;
 
-use super::{micros, Format};
+use super::{push_micros, Format};
 use crate::clock::Clock;
-use crate::decode::escape::quote;
+use crate::decode::escape::escape;
 use crate::decode::render::{render_call, Notes};
 use crate::event::Event;
 
@@ -40,15 +40,13 @@ pub fn push_comm(comm: &[u8], out: &mut String) {
         out.push_str("\"\"");
         return;
     }
-    let start = out.len();
-    quote(comm, out);
-    // Drop the quotes quote() put around it; a comm never holds a `"`
-    // unescaped, so the inner text is safe on its own.
-    out.pop();
-    out.remove(start);
-    let escaped = out[start..].replace(' ', "\\40");
-    out.truncate(start);
-    out.push_str(&escaped);
+    escape(comm, true, out);
+}
+
+/// Pads what was written since `start` with spaces to `width` columns.
+fn pad(line: &mut String, start: usize, width: usize) {
+    let written = line.len() - start;
+    line.extend(std::iter::repeat_n(' ', width.saturating_sub(written)));
 }
 
 impl Format for Columns {
@@ -82,17 +80,22 @@ impl Format for Columns {
         if self.opts.uid {
             let _ = write!(line, "{:<7} ", h.uid);
         }
-        let mut comm = String::new();
-        push_comm(event.comm(), &mut comm);
-        let _ = write!(line, "{:16} {:<7} {:<7} ", comm, h.pid, h.tid);
+        let start = line.len();
+        push_comm(event.comm(), line);
+        pad(line, start, 16);
+        let _ = write!(line, " {:<7} {:<7} ", h.pid, h.tid);
         if self.opts.parent {
-            comm.clear();
-            push_comm(event.pcomm(), &mut comm);
-            let _ = write!(line, "{:16} {:<7} ", comm, h.ppid);
+            let start = line.len();
+            push_comm(event.pcomm(), line);
+            pad(line, start, 16);
+            let _ = write!(line, " {:<7} ", h.ppid);
         }
         let _ = write!(line, "{:<11} ", h.mnt_ns);
         if self.opts.latency {
-            let _ = write!(line, "{:<10} ", micros(h.latency_ns));
+            let start = line.len();
+            push_micros(h.latency_ns, line);
+            pad(line, start, 10);
+            line.push(' ');
         }
         let notes = render_call(event, line);
         line.push('\n');

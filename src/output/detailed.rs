@@ -25,10 +25,6 @@ impl Detailed {
 }
 
 impl Format for Detailed {
-    fn header(&self) -> Option<String> {
-        None
-    }
-
     fn event(&mut self, event: &Event, clock: &Clock, out: &mut Vec<u8>) -> Notes {
         self.call.clear();
         let notes = render_call(event, &mut self.call);

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::Format;
 use crate::clock::Clock;
 use crate::decode::args::{arg_values, ArgValue, MountAttr};
-use crate::decode::errno::errno_name;
+use crate::decode::errno::{errno_name, error_code};
 use crate::decode::render::{render_call, Notes};
 use crate::event::Event;
 
@@ -79,19 +79,11 @@ struct Record<'a> {
 }
 
 impl Format for Json {
-    fn header(&self) -> Option<String> {
-        None
-    }
-
     fn event(&mut self, event: &Event, clock: &Clock, out: &mut Vec<u8>) -> Notes {
         self.call.clear();
         let notes = render_call(event, &mut self.call);
         let h = &event.header;
-        let error = if (-4095..0).contains(&h.ret) {
-            errno_name(-h.ret)
-        } else {
-            None
-        };
+        let error = error_code(h.ret).and_then(errno_name);
         let record = Record {
             timestamp: clock
                 .utc(h.start_ns)

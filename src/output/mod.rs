@@ -13,7 +13,9 @@ use crate::event::Event;
 /// One way of printing events.
 pub trait Format {
     /// The header line (with its newline), if the format has one.
-    fn header(&self) -> Option<String>;
+    fn header(&self) -> Option<String> {
+        None
+    }
     /// Appends one event to `out`: exactly one line, except for the
     /// block form, which is one block.
     fn event(&mut self, event: &Event, clock: &Clock, out: &mut Vec<u8>) -> Notes;
@@ -21,7 +23,15 @@ pub trait Format {
     fn finish(&mut self, _lost: u64, _out: &mut Vec<u8>) {}
 }
 
-/// Microseconds with three decimals, from nanoseconds.
+/// Appends nanoseconds as microseconds with three decimals.
+pub fn push_micros(ns: u64, out: &mut String) {
+    use std::fmt::Write;
+    let _ = write!(out, "{}.{:03}", ns / 1000, ns % 1000);
+}
+
+/// Nanoseconds as microseconds with three decimals.
 pub fn micros(ns: u64) -> String {
-    format!("{}.{:03}", ns / 1000, ns % 1000)
+    let mut s = String::new();
+    push_micros(ns, &mut s);
+    s
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{micros, Format};
 use crate::clock::Clock;
-use crate::decode::errno::errno_name;
+use crate::decode::errno::{errno_name, error_code};
 use crate::decode::render::Notes;
 use crate::event::Event;
 use crate::syscalls::Syscall;
@@ -30,11 +30,11 @@ impl CallStats {
         self.total_latency_ns += latency_ns;
         self.max_latency_ns = self.max_latency_ns.max(latency_ns);
         self.avg_latency_ns = self.total_latency_ns / self.calls;
-        if (-4095..0).contains(&ret) {
+        if let Some(code) = error_code(ret) {
             self.errors += 1;
-            let name = errno_name(-ret)
+            let name = errno_name(code)
                 .map(str::to_string)
-                .unwrap_or_else(|| format!("errno {}", -ret));
+                .unwrap_or_else(|| format!("errno {code}"));
             *self.errors_by_name.entry(name).or_default() += 1;
         }
     }
@@ -113,10 +113,6 @@ struct SummaryJson<'a> {
 }
 
 impl Format for Summary {
-    fn header(&self) -> Option<String> {
-        None
-    }
-
     fn event(&mut self, event: &Event, _clock: &Clock, _out: &mut Vec<u8>) -> Notes {
         let h = &event.header;
         self.per_call

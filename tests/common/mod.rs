@@ -69,16 +69,7 @@ impl Snoop {
             let _ = out.read_to_end(&mut buf);
             buf
         });
-        let err = child.stderr.take().unwrap();
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(err).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let rx = stderr_lines(&mut child);
         let mut snoop = Snoop {
             child,
             stdout,
@@ -152,6 +143,40 @@ impl Snoop {
             stderr: stderr.join("\n"),
         }
     }
+}
+
+/// Forwards a child's stderr, line by line, to a channel.
+pub fn stderr_lines(child: &mut Child) -> Receiver<String> {
+    let err = child.stderr.take().expect("stderr piped");
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// A workload that waits on stdin before its first call, so that a test
+/// can learn its pid and start tracing it first; `release` lets it go.
+pub fn gated(scenario: &[&str], env: &[(&str, &str)]) -> Child {
+    Command::new(WORKLOAD)
+        .arg("gated")
+        .args(scenario)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("start workload")
+}
+
+/// Lets a `gated` workload run, and waits for it to succeed.
+pub fn release(mut child: Child) {
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    assert!(child.wait().unwrap().success());
 }
 
 /// Runs a workload scenario to completion; returns its pid.
