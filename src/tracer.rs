@@ -88,11 +88,6 @@ pub fn load<'obj>(
     rodata.filter_cgroup_on = filters.cgroup.is_some();
     rodata.failed_only = filters.failed_only;
     rodata.want_parent = filters.want_parent;
-    let mut mask = 0u32;
-    for call in &filters.calls {
-        mask |= 1 << call.id();
-    }
-    rodata.call_mask = mask;
 
     open.maps
         .pending

@@ -25,7 +25,6 @@ const volatile char filter_comm[TASK_COMM_LEN] = {};
 const volatile __u64 filter_mnt_ns = 0;
 const volatile bool filter_cgroup_on = false;
 const volatile bool failed_only = false;
-const volatile __u32 call_mask = 0xffffffff;
 /* Read the parent's pid and comm only for outputs that show them. */
 const volatile bool want_parent = true;
 
@@ -109,11 +108,12 @@ static __always_inline bool comm_matches(void)
 	return true;
 }
 
-/* Filters that depend on who calls, checked before anything is stored. */
-static __always_inline bool caller_wanted(__u32 call, __u64 pid_tgid)
+/*
+ * Filters that depend on who calls, checked before anything is stored.
+ * (--syscall needs no check here: other calls' programs are not loaded.)
+ */
+static __always_inline bool caller_wanted(__u64 pid_tgid)
 {
-	if (!(call_mask & (1u << call)))
-		return false;
 	if (filter_pid && (__u32)(pid_tgid >> 32) != filter_pid)
 		return false;
 	if (filter_tid && (__u32)pid_tgid != filter_tid)
@@ -139,7 +139,7 @@ static __always_inline int on_enter(struct trace_event_raw_sys_enter *ctx, __u32
 	__u32 tid = (__u32)pid_tgid;
 	struct pending_call p = {};
 
-	if (!caller_wanted(call, pid_tgid))
+	if (!caller_wanted(pid_tgid))
 		return 0;
 	p.start_ns = bpf_ktime_get_ns();
 	p.call = call;
