@@ -2,14 +2,15 @@
 
 use anyhow::{bail, Result};
 
-use crate::skel::types::event_header;
+use crate::skel::types::{arg_state, event_header};
 use crate::syscalls::Syscall;
 
-pub const ARG_RAW: u8 = 0;
-pub const ARG_NULL: u8 = 1;
-pub const ARG_DATA: u8 = 2;
-pub const ARG_TRUNCATED: u8 = 3;
-pub const ARG_UNREADABLE: u8 = 4;
+// `enum arg_state` of bpf/mountsnoop.h, as the byte `arg_state[i]` holds.
+pub const ARG_RAW: u8 = arg_state::ARG_RAW.0 as u8;
+pub const ARG_NULL: u8 = arg_state::ARG_NULL.0 as u8;
+pub const ARG_DATA: u8 = arg_state::ARG_DATA.0 as u8;
+pub const ARG_TRUNCATED: u8 = arg_state::ARG_TRUNCATED.0 as u8;
+pub const ARG_UNREADABLE: u8 = arg_state::ARG_UNREADABLE.0 as u8;
 
 /// What an event carries for one argument.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,11 +92,6 @@ impl<'a> Event<'a> {
     pub fn pcomm(&self) -> &[u8] {
         c_chars(&self.header.pcomm)
     }
-
-    /// True when any argument's data was cut at our read limit.
-    pub fn truncated(&self) -> bool {
-        self.data.iter().any(|d| matches!(d, ArgData::Truncated(_)))
-    }
 }
 
 /// The bytes of a fixed-size C string up to its NUL.
@@ -174,7 +170,6 @@ mod tests {
         assert_eq!(e.data(3), ArgData::Raw);
         assert_eq!(e.data(4), ArgData::Unreadable);
         assert_eq!(e.comm(), b"mount");
-        assert!(e.truncated());
     }
 
     #[test]

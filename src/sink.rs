@@ -12,7 +12,7 @@ use std::os::fd::FromRawFd;
 use crate::clock::Clock;
 use crate::event::Event;
 use crate::output::Format;
-use crate::report;
+use crate::report::report;
 
 /// One gathered sample: its start time and where its bytes lie in `arena`.
 struct Pending {
@@ -32,8 +32,6 @@ pub struct Sink {
     stdout: ManuallyDrop<File>,
     /// stdout's reader went away (EPIPE): stop quietly.
     closed: bool,
-    /// A write error other than a closed pipe, kept for the caller.
-    write_error: Option<std::io::Error>,
     /// Write after every event (stdout is a terminal), not per batch.
     flush_each: bool,
     /// Stop after this many events (--max-events).
@@ -60,7 +58,6 @@ impl Sink {
             // ManuallyDrop keeps us from closing it.
             stdout: ManuallyDrop::new(unsafe { File::from_raw_fd(1) }),
             closed: false,
-            write_error: None,
             flush_each,
             max_events,
             events: 0,
@@ -133,13 +130,13 @@ impl Sink {
         let data = &self.arena[offset..offset + len];
         match Event::parse(data) {
             Ok(event) => {
-                let notes = self.format.event(&event, &self.clock, &mut self.buf);
+                let desc = self.format.event(&event, &self.clock, &mut self.buf);
                 self.events += 1;
-                if notes.unreadable > 0 {
-                    self.unreadable_strings += u64::from(notes.unreadable);
+                if desc.unreadable > 0 {
+                    self.unreadable_strings += u64::from(desc.unreadable);
                     report!(
                         "could not read {} string argument(s) of {} by pid {}: shown as addresses",
-                        notes.unreadable,
+                        desc.unreadable,
                         event.call.name(),
                         event.header.pid
                     );
@@ -161,9 +158,6 @@ impl Sink {
     /// Writes what is buffered. A closed pipe ends output quietly; any
     /// other write error is returned.
     pub fn flush(&mut self) -> std::io::Result<()> {
-        if let Some(err) = self.write_error.take() {
-            return Err(err);
-        }
         if self.buf.is_empty() || self.closed {
             self.buf.clear();
             return Ok(());

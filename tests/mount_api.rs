@@ -13,7 +13,7 @@ const CALLS: &str =
 const STRACE_OPEN_TREE_ATTR: &str = "syscall_0x1d3(";
 
 /// Our line in the form strace 6.1 prints, for each deliberate difference
-/// listed in man/strace-differences.md.
+/// listed in man/mountsnoop.8, DIFFERENCES FROM STRACE.
 fn as_strace_6_1(line: &str) -> String {
     line
         // strace 6.1 comments the "no change" propagation.

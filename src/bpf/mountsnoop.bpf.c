@@ -28,13 +28,6 @@ const volatile bool failed_only = false;
 /* Read the parent's pid and comm only for outputs that show them. */
 const volatile bool want_parent = true;
 
-/* What an entry leaves for its exit. */
-struct pending_call {
-	__u64 start_ns;
-	__u64 args[SYSCALL_ARGS];
-	__u32 call;
-};
-
 /* An event under construction: header, then argument data. */
 struct event_buf {
 	struct event_header hdr;
@@ -42,8 +35,14 @@ struct event_buf {
 	__u8 data[EVENT_DATA_MAX + STR_READ_MAX];
 };
 
-/* Export the header type to the skeleton, for Rust. */
+/*
+ * Export the shared types to BTF, where the skeleton generator finds them
+ * for Rust: an unused variable of each is enough.
+ */
 struct event_header _event_header_for_btf = {};
+enum call_id _call_id_for_btf = CALL_MOUNT;
+enum arg_state _arg_state_for_btf = ARG_RAW;
+enum stat_id _stat_id_for_btf = STAT_ARGS_MAP_FULL;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

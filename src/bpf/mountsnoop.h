@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The one definition of what crosses from the kernel to user space.
- * Rust reads these types from the generated skeleton (`types`), so a
- * change here is a change on both sides at once.
+ * Rust reads these types and enums from the generated skeleton
+ * (`types`), so a change here is a change on both sides at once: the
+ * .bpf.c file names one variable of each type so that it reaches BTF.
  */
 #ifndef MOUNTSNOOP_H
 #define MOUNTSNOOP_H
@@ -53,6 +54,13 @@ enum stat_id {
 	STAT_OUTPUT_FAILED = 1, /* perf output failed other than for lack of room */
 	STAT_BUFFER_FULL = 2,   /* perf buffer had no room: event lost */
 	STAT_COUNT = 3,
+};
+
+/* What a call's entry leaves for its exit in map `pending`, keyed by tid. */
+struct pending_call {
+	__u64 start_ns;
+	__u64 args[SYSCALL_ARGS];
+	__u32 call;
 };
 
 /*

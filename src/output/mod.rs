@@ -7,7 +7,8 @@ pub mod json;
 pub mod summary;
 
 use crate::clock::Clock;
-use crate::decode::render::Notes;
+use crate::decode::printer::Value;
+use crate::decode::Description;
 use crate::event::Event;
 
 /// One way of printing events.
@@ -17,10 +18,22 @@ pub trait Format {
         None
     }
     /// Appends one event to `out`: exactly one line, except for the
-    /// block form, which is one block.
-    fn event(&mut self, event: &Event, clock: &Clock, out: &mut Vec<u8>) -> Notes;
+    /// block form, which is one block. Returns the call's description
+    /// (the sink reports what it could not read).
+    fn event<'a>(&mut self, event: &Event<'a>, clock: &Clock, out: &mut Vec<u8>)
+        -> Description<'a>;
     /// Appends what is printed at exit (the summary's table).
     fn finish(&mut self, _lost: u64, _out: &mut Vec<u8>) {}
+}
+
+/// How an argument's value came to be what it is, when that is not
+/// simply "read whole": for JSON's `arg_state` and the detailed block.
+pub fn arg_state(value: &Value) -> Option<&'static str> {
+    match value {
+        Value::Unreadable(_) => Some("unreadable"),
+        Value::Str(s) | Value::Binary(s) if s.cut => Some("truncated"),
+        _ => None,
+    }
 }
 
 /// Appends nanoseconds as microseconds with three decimals.
