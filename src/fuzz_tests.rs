@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::clock::Clock;
 use crate::decode::xlat;
-use crate::event::{Event, ARG_DATA, ARG_TRUNCATED};
+use crate::event::{Event, ARG_DATA, ARG_TRUNCATED, ARG_UNTERMINATED};
 use crate::output::columns::{ColumnOptions, Columns};
 use crate::output::detailed::Detailed;
 use crate::output::json::Json;
@@ -123,13 +123,15 @@ impl Structured {
         let mut header = self.header;
         let mut data = Vec::new();
         for (i, blob) in self.blobs.iter().enumerate() {
-            header.arg_len[i] = blob.len() as u16;
-            if matches!(header.arg_state[i], ARG_DATA | ARG_TRUNCATED) {
+            header.ad.len[i] = blob.len() as u16;
+            header.ad.off[i] = data.len() as u16;
+            if matches!(header.ad.state[i], ARG_DATA | ARG_TRUNCATED) {
                 data.extend_from_slice(blob);
             }
         }
+        header.data_len = data.len() as u16;
         if let Some(lens) = self.lying_lens {
-            header.arg_len = lens;
+            header.ad.len = lens;
         }
         // SAFETY: event_header is plain old data.
         let mut out = unsafe { plain::as_bytes(&header) }.to_vec();
@@ -141,7 +143,7 @@ impl Structured {
         let well_formed = self.lying_lens.is_none()
             && self.cut.is_none()
             && Syscall::from_id(header.call).is_some()
-            && header.arg_state.iter().all(|&s| s <= 4);
+            && header.ad.state.iter().all(|&s| s <= ARG_UNTERMINATED);
         (out, well_formed)
     }
 }
@@ -150,12 +152,12 @@ fn structured() -> impl Strategy<Value = Structured> {
     let ids = (any::<u32>(), any::<u32>(), any::<u32>(), any::<u32>());
     let times = (any::<u64>(), any::<u64>(), any::<u64>());
     let call = prop_oneof![12 => 0u32..11, 1 => any::<u32>()];
-    let states = prop::array::uniform6(prop_oneof![30 => 0u8..5, 1 => any::<u8>()]);
+    let states = prop::array::uniform6(prop_oneof![30 => 0u8..6, 1 => any::<u8>()]);
     let ret = prop_oneof![-4200i64..16, any::<i64>()];
     let head = (
         ids,
         times,
-        call,
+        (call, any::<u8>()),
         states,
         prop::array::uniform6(arg_value()),
         ret,
@@ -166,14 +168,14 @@ fn structured() -> impl Strategy<Value = Structured> {
             |(
                 (pid, tid, ppid, uid),
                 (start_ns, latency_ns, mnt_ns),
-                call,
-                arg_state,
+                (call, read_at_exit),
+                state,
                 args,
                 ret,
                 comm,
                 pcomm,
             )| {
-                event_header {
+                let mut header = event_header {
                     start_ns,
                     latency_ns,
                     ret,
@@ -184,11 +186,13 @@ fn structured() -> impl Strategy<Value = Structured> {
                     ppid,
                     uid,
                     call,
-                    arg_state,
+                    read_at_exit,
                     comm,
                     pcomm,
                     ..Default::default()
-                }
+                };
+                header.ad.state = state;
+                header
             },
         );
     let damage = (
@@ -276,7 +280,7 @@ fn check_all_forms(event: &Event, opts: ColumnOptions) -> String {
         v["comm"],
         String::from_utf8_lossy(event.comm()).into_owned().as_str()
     );
-    assert_json_says_what_call_says(&call, event.call.arg_names(), &v);
+    assert_json_says_what_call_says(event, &call, &v);
 
     // Detailed: one block, one line per field, a blank line after it.
     let mut out = Vec::new();
@@ -323,7 +327,9 @@ proptest! {
     #[test]
     fn json_agrees_with_call_text(
         call in prop::sample::select(Syscall::ALL.to_vec()),
-        states in prop::array::uniform6(0u8..5),
+        states in prop::array::uniform6(0u8..6),
+        read_at_exit in any::<u8>(),
+        read_after_call in any::<u8>(),
         mut args in prop::array::uniform6(arg_value()),
         // Often a small command (fsconfig's 0..9) and a small size or aux
         // (mount_attr's, SET_BINARY's): where the rules branch.
@@ -333,6 +339,8 @@ proptest! {
         args[1] = small.0.unwrap_or(args[1]);
         args[4] = small.1.unwrap_or(args[4]);
         let mut s = crate::event::build::Sample::new(call, args, 0);
+        s.header.read_at_exit = read_at_exit;
+        s.header.read_after_call = read_after_call;
         for (i, state) in states.into_iter().enumerate() {
             s = s.with(i, state, &blobs[i]);
         }
@@ -358,9 +366,9 @@ proptest! {
             if bytes.len() >= at + 4 {
                 bytes[at..at + 4].copy_from_slice(&u32::from(call).to_ne_bytes());
             }
-            let states = std::mem::offset_of!(event_header, arg_state);
+            let states = std::mem::offset_of!(event_header, ad.state);
             for b in bytes.iter_mut().skip(states).take(6) {
-                *b %= 6;
+                *b %= 7;
             }
         }
         if let Ok(event) = Event::parse(&bytes) {
@@ -405,8 +413,10 @@ proptest! {
 /// read back on its own (strace's quoting undone, flag names looked up in
 /// the tables) and must give the JSON value: the same bytes, the same
 /// numbers, NULL as null; `...` exactly where `arg_state` says
-/// "truncated", and an address where it says "unreadable".
-fn assert_json_says_what_call_says(call: &str, names: &[&str], v: &Value) {
+/// "truncated", an address where it says "unreadable" or "unterminated",
+/// and "read_at_exit" exactly for data the event says was read then.
+fn assert_json_says_what_call_says(event: &Event, call: &str, v: &Value) {
+    let names = event.call.arg_names();
     let args = v["args"].as_object().expect("args is an object");
     let states = v["arg_state"].as_object().expect("arg_state is an object");
     let open = call.find('(').expect("a call has (");
@@ -414,16 +424,49 @@ fn assert_json_says_what_call_says(call: &str, names: &[&str], v: &Value) {
     assert_eq!(texts.len(), args.len(), "{call}");
     assert_eq!(names.len(), args.len(), "{call}");
     let mut any_cut = false;
-    for (name, text) in names.iter().zip(&texts) {
+    for (i, (name, text)) in names.iter().zip(&texts).enumerate() {
         let json = &args[*name];
-        let state = states.get(*name).and_then(Value::as_str);
+        let state: Vec<&str> = states
+            .get(*name)
+            .map(|s| {
+                s.as_array()
+                    .expect("a list")
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let has = |s: &str| state.contains(&s);
         let cut = text.starts_with('"') && text.ends_with("\"...");
         any_cut |= cut;
-        assert_eq!(cut, state == Some("truncated"), "{name}: {text} in {call}");
-        match state {
-            Some("unreadable") => assert!(text.starts_with("0x"), "{name}: {text}"),
-            Some("truncated") | None => {}
-            Some(other) => panic!("unknown arg_state {other}"),
+        assert_eq!(cut, has("truncated"), "{name}: {text} in {call}");
+        if has("unreadable") || has("unterminated") {
+            assert!(text.starts_with("0x"), "{name}: {text}");
+        }
+        let is_data = text.starts_with('"') || text.starts_with('{');
+        let after_call = is_data && event.read_after_call(i);
+        assert_eq!(
+            has("read_after_call"),
+            after_call,
+            "{name}: {text} in {call}"
+        );
+        assert_eq!(
+            has("read_at_exit"),
+            is_data && event.read_at_exit(i) && !after_call,
+            "{name}: {text} in {call}"
+        );
+        for s in &state {
+            assert!(
+                [
+                    "truncated",
+                    "unreadable",
+                    "unterminated",
+                    "read_at_exit",
+                    "read_after_call"
+                ]
+                .contains(s),
+                "unknown arg_state {s}"
+            );
         }
         assert_eq!(*json, value_of_text(text), "{name}: {text} in {call}");
     }

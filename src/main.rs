@@ -6,6 +6,7 @@ mod decode;
 mod event;
 #[cfg(test)]
 mod fuzz_tests;
+mod late_read;
 mod output;
 mod perf;
 mod preflight;
@@ -46,6 +47,8 @@ const PAGE_SIZE: usize = 4096;
 /// Wake when a CPU's buffer is this fraction full: batches of hundreds of
 /// events under load, and still far from overflowing.
 const WAKEUP_FRACTION: usize = 8;
+/// Pages per CPU of the buffer of events with arguments to read late.
+const URGENT_PAGES: usize = 64;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -69,14 +72,17 @@ fn run(cli: &Cli) -> Result<()> {
         clock::Clock::new(),
         cli.max_events,
     ));
-    let watermark = (cli.perf_pages * PAGE_SIZE / WAKEUP_FRACTION) as u32;
-    let mut perf = PerfReader::new(&skel.maps.events, cli.perf_pages, watermark, |record| {
+    let to_sink = |record: Record| {
         let mut sink = sink.borrow_mut();
         match record {
             Record::Sample { cpu, data } => sink.sample(cpu, data),
             Record::Lost { cpu, count } => sink.lost(cpu, count),
         }
-    })?;
+    };
+    let watermark = (cli.perf_pages * PAGE_SIZE / WAKEUP_FRACTION) as u32;
+    let mut perf = PerfReader::new(&skel.maps.events, cli.perf_pages, watermark, to_sink)?;
+    // Wakes us for every event: its process's memory is read at once.
+    let mut urgent = PerfReader::new(&skel.maps.urgent_events, URGENT_PAGES, 1, to_sink)?;
     // Attached only once the perf buffer is open: an event sent before
     // that would fail and be counted as lost before tracing began.
     let _links = tracer::attach(&mut skel, &filters.calls)?;
@@ -91,8 +97,9 @@ fn run(cli: &Cli) -> Result<()> {
             "Tracing mount syscalls... Hit Ctrl-C to end."
         );
     }
-    let seen = trace(cli, &skel, &mut perf, &sink)?;
-    finish(cli, &skel, &mut perf, &sink, seen)
+    let mut readers = [&mut perf, &mut urgent];
+    let seen = trace(cli, &skel, &mut readers, &sink)?;
+    finish(cli, &skel, &mut readers, &sink, seen)
 }
 
 fn libbpf_to_stderr(_level: PrintLevel, msg: String) {
@@ -162,7 +169,7 @@ fn filters(cli: &Cli, calls: Vec<Syscall>) -> Result<tracer::Filters> {
 fn trace(
     cli: &Cli,
     skel: &MountsnoopSkel,
-    perf: &mut PerfReader,
+    readers: &mut [&mut PerfReader],
     sink: &RefCell<Sink>,
 ) -> Result<KernelLosses> {
     let deadline = cli
@@ -183,7 +190,7 @@ fn trace(
         }
         // Reads every CPU's buffer, whatever woke us, so that the batch
         // can be put in order.
-        perf.poll(POLL_INTERVAL)?;
+        perf::poll_all(readers, POLL_INTERVAL)?;
         sink.borrow_mut()
             .end_batch()
             .context("writing to stdout failed")?;
@@ -199,13 +206,15 @@ fn trace(
 fn finish(
     cli: &Cli,
     skel: &MountsnoopSkel,
-    perf: &mut PerfReader,
+    readers: &mut [&mut PerfReader],
     sink: &RefCell<Sink>,
     seen: KernelLosses,
 ) -> Result<()> {
     if !sink.borrow().closed() {
-        // The perf reader's handler borrows the sink: none held here.
-        perf.consume()?;
+        // The perf readers' handler borrows the sink: none held here.
+        for r in readers.iter_mut() {
+            r.consume()?;
+        }
         sink.borrow_mut()
             .end_batch()
             .context("writing to stdout failed")?;

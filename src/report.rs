@@ -29,6 +29,12 @@ pub fn kernel_losses(before: KernelLosses, now: KernelLosses) {
             now.buffer_full - before.buffer_full
         );
     }
+    if now.args_read_late > before.args_read_late {
+        report!(
+            "{} call(s) had more argument data than the in-flight maps had room for at entry: read when the call returned, and marked so",
+            now.args_read_late - before.args_read_late
+        );
+    }
     if now.output_failed > before.output_failed {
         report!(
             "Lost {} events: perf output failed",

@@ -11,6 +11,7 @@ use std::os::fd::FromRawFd;
 
 use crate::clock::Clock;
 use crate::event::Event;
+use crate::late_read;
 use crate::output::Format;
 use crate::report::report;
 
@@ -26,6 +27,8 @@ pub struct Sink {
     clock: Clock,
     /// Raw samples of the current batch, back to back.
     arena: Vec<u8>,
+    /// A sample rewritten with arguments read late (late_read).
+    completed: Vec<u8>,
     pending: Vec<Pending>,
     buf: Vec<u8>,
     /// fd 1 without Rust's line buffering: we decide when to write.
@@ -52,6 +55,7 @@ impl Sink {
             format,
             clock,
             arena: Vec::with_capacity(1 << 20),
+            completed: Vec::new(),
             pending: Vec::with_capacity(1024),
             buf: Vec::with_capacity(1 << 16),
             // SAFETY: fd 1 stays open for the life of the process, and
@@ -87,6 +91,13 @@ impl Sink {
     /// Keeps a sample for the end of the batch (the perf buffer's memory
     /// is reused once the callback returns).
     pub fn sample(&mut self, _cpu: i32, data: &[u8]) {
+        // Now, while the process most likely still lives: what the kernel
+        // side could not read at all, read from its memory.
+        let data = if late_read::complete(data, &mut self.completed) {
+            &self.completed[..]
+        } else {
+            data
+        };
         let start_ns = data
             .get(START_NS)
             .and_then(|b| b.try_into().ok())

@@ -39,6 +39,9 @@ pub struct KernelLosses {
     pub output_failed: u64,
     /// Events the perf buffer had no room for.
     pub buffer_full: u64,
+    /// Not a loss: calls whose large arguments found no room at entry,
+    /// read (and marked as read) at exit instead.
+    pub args_read_late: u64,
 }
 
 impl KernelLosses {
@@ -105,10 +108,10 @@ pub fn load<'obj>(
     rodata.failed_only = filters.failed_only;
     rodata.want_parent = filters.want_parent;
 
-    open.maps
-        .pending
-        .set_max_entries(filters.max_inflight)
-        .context("sizing the in-flight map failed")?;
+    for map in [&mut open.maps.pending, &mut open.maps.pending_big] {
+        map.set_max_entries(filters.max_inflight)
+            .context("sizing the in-flight maps failed")?;
+    }
 
     for call in Syscall::ALL {
         let wanted = filters.calls.contains(&call);
@@ -191,6 +194,7 @@ pub fn kernel_losses(skel: &MountsnoopSkel) -> Result<KernelLosses> {
         map_full: read(stat_id::STAT_ARGS_MAP_FULL)?,
         output_failed: read(stat_id::STAT_OUTPUT_FAILED)?,
         buffer_full: read(stat_id::STAT_BUFFER_FULL)?,
+        args_read_late: read(stat_id::STAT_BIG_ARGS_READ_LATE)?,
     })
 }
 
@@ -216,8 +220,8 @@ pub fn calls_in_flight(skel: &MountsnoopSkel) -> Vec<InFlight> {
             plain::copy_from_bytes(&mut entry, &value).ok()?;
             Some(InFlight {
                 tid,
-                call: Syscall::from_id(entry.call),
-                start_ns: entry.start_ns,
+                call: Syscall::from_id(entry.h.call),
+                start_ns: entry.h.start_ns,
             })
         })
         .collect()

@@ -140,7 +140,7 @@ fn hostile_strings_round_trip_in_json() {
     assert_eq!(targets.iter().filter(|t| t.len() == 4095).count(), 4);
     let too_long: Vec<&serde_json::Value> = ours
         .iter()
-        .filter(|v| v["arg_state"]["target"] == "truncated")
+        .filter(|v| v["arg_state"]["target"] == serde_json::json!(["truncated"]))
         .collect();
     assert_eq!(too_long.len(), 2);
     assert!(too_long.iter().all(|v| v["error"] == "ENAMETOOLONG"

@@ -55,6 +55,8 @@ pub enum Value<'a> {
     Addr(u64),
     /// A pointer shown as its address because it could not be read.
     Unreadable(u64),
+    /// A string shown as its address: no end as far as strace reads.
+    Unterminated(u64),
     /// A quoted string (strace's printstr and printpath).
     Str(Shown<'a>),
     /// Binary data, quoted in hex.
@@ -75,6 +77,23 @@ pub struct Arg<'a> {
     pub start: usize,
     pub end: usize,
     pub value: Value<'a>,
+    /// When its memory was read.
+    pub read: ReadTime,
+}
+
+/// When an argument's memory was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReadTime {
+    /// As the call started, as the kernel was about to copy it (or not
+    /// read at all: a number).
+    #[default]
+    AtEntry,
+    /// Not readable as the call started (a page not yet touched): what it
+    /// held as the call returned.
+    AtExit,
+    /// Not readable by the kernel side at all: read by mountsnoop from
+    /// the process's memory after the call.
+    AfterCall,
 }
 
 /// The description of one call: its arguments as printed, in order.
@@ -134,12 +153,22 @@ impl<'e, 'a> Printer<'e, 'a> {
         let start = self.out.len();
         let value = show(self.out, self.event);
         let name = self.event.call.arg_names().get(i).copied().unwrap_or("?");
+        let data = matches!(
+            value,
+            Value::Str(_) | Value::Binary(_) | Value::MountAttr(_)
+        );
+        let read = match (data, self.event) {
+            (true, e) if e.read_after_call(i) => ReadTime::AfterCall,
+            (true, e) if e.read_at_exit(i) => ReadTime::AtExit,
+            _ => ReadTime::AtEntry,
+        };
         if let Some(slot) = self.desc.args.get_mut(self.desc.len) {
             *slot = Arg {
                 name,
                 start,
                 end: self.out.len(),
                 value,
+                read,
             };
             self.desc.len += 1;
         }
@@ -185,6 +214,7 @@ impl<'e, 'a> Printer<'e, 'a> {
                     return Value::Null;
                 }
                 ArgData::Unreadable => return unreadable_pointer(e.arg(i), out, &mut unreadable),
+                ArgData::Unterminated => return unterminated(e.arg(i), out),
                 ArgData::Raw => return pointer(e.arg(i), out),
             };
             let shown = Shown { bytes, cut };
@@ -293,6 +323,7 @@ impl<'e, 'a> Printer<'e, 'a> {
                 Value::Null
             }
             ArgData::Unreadable => unreadable_pointer(e.arg(i), out, &mut unreadable),
+            ArgData::Unterminated => unterminated(e.arg(i), out),
             ArgData::Raw => pointer(e.arg(i), out),
         });
         if unreadable {
@@ -326,6 +357,15 @@ fn unreadable_pointer<'a>(value: u64, out: &mut String, seen: &mut bool) -> Valu
     *seen = true;
     push_addr(value, out);
     Value::Unreadable(value)
+}
+
+/// A string too long for strace to find its end, shown as its address.
+fn unterminated<'a>(value: u64, out: &mut String) -> Value<'a> {
+    if value == 0 {
+        return pointer(value, out);
+    }
+    push_addr(value, out);
+    Value::Unterminated(value)
 }
 
 /// strace's printaddr.

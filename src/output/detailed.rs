@@ -65,8 +65,9 @@ impl Format for Detailed {
         for arg in desc.args() {
             field(b, &arg.name.to_uppercase());
             let _ = write!(b, "{}", &self.call[arg.start..arg.end]);
-            if let Some(state) = arg_state(&arg.value) {
-                let _ = write!(b, "  ({state})");
+            let states: Vec<&str> = arg_state(arg).collect();
+            if !states.is_empty() {
+                let _ = write!(b, "  ({})", states.join(", "));
             }
             b.push('\n');
         }

@@ -50,8 +50,9 @@ impl Serialize for ArgStates<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
         for arg in self.0.args() {
-            if let Some(state) = arg_state(&arg.value) {
-                map.serialize_entry(arg.name, state)?;
+            let states: Vec<&str> = arg_state(arg).collect();
+            if !states.is_empty() {
+                map.serialize_entry(arg.name, &states)?;
             }
         }
         map.end()
@@ -64,7 +65,9 @@ impl Serialize for ArgValue<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self.0 {
             Value::Null => s.serialize_unit(),
-            Value::Addr(v) | Value::Unreadable(v) | Value::UInt(v) => s.serialize_u64(*v),
+            Value::Addr(v) | Value::Unreadable(v) | Value::Unterminated(v) | Value::UInt(v) => {
+                s.serialize_u64(*v)
+            }
             Value::Int(v) => s.serialize_i64(*v),
             Value::Str(shown) => s.serialize_str(&lossy(shown.bytes)),
             Value::Binary(shown) => s.serialize_str(&hex(shown.bytes)),
@@ -235,7 +238,7 @@ mod tests {
             Sample::new(Syscall::Umount2, [0x1000, 0, 0, 0, 0, 0], 0).with(0, ARG_UNREADABLE, b""),
         );
         assert_eq!(v["args"]["target"], 0x1000);
-        assert_eq!(v["arg_state"]["target"], "unreadable");
+        assert_eq!(v["arg_state"]["target"], serde_json::json!(["unreadable"]));
         let v = json(Sample::new(Syscall::Umount2, [0, 0, 0, 0, 0, 0], 0).with(0, ARG_NULL, b""));
         assert_eq!(v["args"]["target"], serde_json::Value::Null);
         assert_eq!(v["arg_state"], serde_json::json!({}));

@@ -7,7 +7,7 @@ pub mod json;
 pub mod summary;
 
 use crate::clock::Clock;
-use crate::decode::printer::Value;
+use crate::decode::printer::{Arg, ReadTime, Value};
 use crate::decode::Description;
 use crate::event::Event;
 
@@ -27,13 +27,21 @@ pub trait Format {
 }
 
 /// How an argument's value came to be what it is, when that is not
-/// simply "read whole": for JSON's `arg_state` and the detailed block.
-pub fn arg_state(value: &Value) -> Option<&'static str> {
-    match value {
+/// simply "read whole as the call started": for JSON's `arg_state` and
+/// the detailed block. Empty for most arguments.
+pub fn arg_state(arg: &Arg) -> impl Iterator<Item = &'static str> {
+    let state = match arg.value {
         Value::Unreadable(_) => Some("unreadable"),
+        Value::Unterminated(_) => Some("unterminated"),
         Value::Str(s) | Value::Binary(s) if s.cut => Some("truncated"),
         _ => None,
-    }
+    };
+    let read = match arg.read {
+        ReadTime::AtEntry => None,
+        ReadTime::AtExit => Some("read_at_exit"),
+        ReadTime::AfterCall => Some("read_after_call"),
+    };
+    state.into_iter().chain(read)
 }
 
 /// Appends nanoseconds as microseconds with three decimals.

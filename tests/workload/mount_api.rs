@@ -288,13 +288,19 @@ pub fn run(base: &Path) -> Result<(), String> {
     )?;
     close(xfd);
 
-    // Worker threads, each a whole fsopen -> ... -> umount2 sequence.
-    let workers: Vec<_> = (0..WORKERS)
-        .map(|i| {
-            let dir = base.join(format!("w{i}"));
-            std::thread::spawn(move || worker(i, &dir))
-        })
-        .collect();
+    // Worker threads, each a whole fsopen -> ... -> umount2 sequence. With
+    // MOUNTSNOOP_WORKLOAD_SERIAL=1 (the VM matrix, which compares every
+    // argument with the host's, fd numbers included) one after another.
+    let serial = std::env::var("MOUNTSNOOP_WORKLOAD_SERIAL").as_deref() == Ok("1");
+    let mut workers = Vec::new();
+    for i in 0..WORKERS {
+        let dir = base.join(format!("w{i}"));
+        workers.push(std::thread::spawn(move || worker(i, &dir)));
+        if serial {
+            let w = workers.pop().expect("just pushed");
+            w.join().map_err(|_| "worker panicked".to_string())??;
+        }
+    }
     for w in workers {
         w.join().map_err(|_| "worker panicked".to_string())??;
     }

@@ -14,6 +14,8 @@ mod fuse_block;
 mod hostile;
 mod mount_api;
 mod ns;
+mod rewrite;
+mod untouched;
 
 use std::process::ExitCode;
 
@@ -54,6 +56,8 @@ fn main() -> ExitCode {
         "mount-api" => mount_api::run(&base),
         "hostile" => hostile::run(&base),
         "fuse-block" => fuse_block::run(&base, &args[1..]),
+        "rewrite" => rewrite::run(&base),
+        "untouched" => untouched::run(&base),
         "idle" => Ok(()),
         other => Err(format!("unknown scenario {other}")),
     };
