@@ -50,7 +50,8 @@ fn arguments_rewritten_during_a_blocked_call_print_as_given() {
 }
 
 /// Each process's calls, in the order of their pids, as multisets of CALL
-/// text with the scenario's directory replaced by BASE.
+/// text with the scenario's directory replaced by BASE and user-space
+/// addresses (they move with ASLR from run to run) by ADDR.
 fn per_process(calls: Vec<(u32, String)>) -> Vec<Vec<String>> {
     let mut by_pid: std::collections::BTreeMap<u32, Vec<String>> = Default::default();
     for (pid, call) in calls {
@@ -58,7 +59,10 @@ fn per_process(calls: Vec<(u32, String)>) -> Vec<Vec<String>> {
             Some(at) => call.replace(&call[at..at + 27], "BASE"),
             None => call,
         };
-        by_pid.entry(pid).or_default().push(call);
+        by_pid
+            .entry(pid)
+            .or_default()
+            .push(without_addresses(&call));
     }
     by_pid
         .into_values()
@@ -67,6 +71,28 @@ fn per_process(calls: Vec<(u32, String)>) -> Vec<Vec<String>> {
             v
         })
         .collect()
+}
+
+/// `call` with every `0x` number of 9 digits or more (a user-space
+/// address, never a flag word here) replaced by ADDR.
+fn without_addresses(call: &str) -> String {
+    let mut out = String::new();
+    let mut rest = call;
+    while let Some(at) = rest.find("0x") {
+        let digits = rest[at + 2..]
+            .bytes()
+            .take_while(u8::is_ascii_hexdigit)
+            .count();
+        out.push_str(&rest[..at]);
+        if digits >= 9 {
+            out.push_str("ADDR");
+        } else {
+            out.push_str(&rest[at..at + 2 + digits]);
+        }
+        rest = &rest[at + 2 + digits..];
+    }
+    out.push_str(rest);
+    out
 }
 
 const UNTOUCHED_CALLS: &str =
@@ -121,3 +147,46 @@ fn strings_on_untouched_pages_print_as_strace_prints_them() {
     assert_eq!(ours, theirs, "mountsnoop (alone) vs strace (separate run)");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Strings that end where memory ends, in every path argument and in
+/// mount's type: as strace prints them (4095 bytes and `...`; the
+/// address), the workload run alone and compared with a separate strace
+/// run.
+#[test]
+fn strings_ending_at_unmapped_memory_print_as_strace_prints_them() {
+    require_bpf!();
+    let snoop = Snoop::start(&[]);
+    let pid = run_workload("edges", &[]);
+    let done = snoop.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    let ours: Vec<(u32, String)> = calls_of_pid(&done.stdout, pid)
+        .into_values()
+        .flatten()
+        .map(|c| (pid, as_strace_6_1(&c)))
+        .collect();
+    let dir = temp_dir("edges");
+    let strace = strace_calls(&dir, EDGE_CALLS, &[WORKLOAD, "edges"]);
+    let theirs: Vec<(u32, String)> = strace
+        .into_iter()
+        .flat_map(|(tid, calls)| calls.into_iter().map(move |c| (tid, c)))
+        .collect();
+    let ours = per_process(ours);
+    let cut = format!("\"{}\"...", "p".repeat(4095));
+    let cut_paths: usize = ours[0].iter().map(|c| c.matches(&cut).count()).sum();
+    assert_eq!(cut_paths, 11, "every path argument, cut: {ours:#?}");
+    assert!(
+        ours[0]
+            .iter()
+            .any(|c| c.starts_with("mount(\"none\", \"/nonexistent-mountsnoop\", ADDR")),
+        "the 8192-byte type as its address: {ours:#?}"
+    );
+    assert_eq!(
+        ours,
+        per_process(theirs),
+        "mountsnoop (alone) vs strace (separate run)"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+const EDGE_CALLS: &str =
+    "mount,umount2,fsopen,fsconfig,move_mount,open_tree,fspick,mount_setattr,pivot_root";

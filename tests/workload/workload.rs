@@ -10,6 +10,7 @@
 #![allow(clippy::unnecessary_cast)]
 
 mod core_calls;
+mod edges;
 mod fuse_block;
 mod hostile;
 mod mount_api;
@@ -58,6 +59,7 @@ fn main() -> ExitCode {
         "fuse-block" => fuse_block::run(&base, &args[1..]),
         "rewrite" => rewrite::run(&base),
         "untouched" => untouched::run(&base),
+        "edges" => edges::run(&base),
         "idle" => Ok(()),
         other => Err(format!("unknown scenario {other}")),
     };
