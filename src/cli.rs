@@ -98,6 +98,17 @@ pub struct Cli {
     /// Print libbpf's messages and what was left out, on stderr
     #[arg(short = 'v', long = "verbose")]
     pub verbose: bool,
+
+    /// Print a completion script for SHELL to stdout and exit
+    #[arg(long = "completions", value_name = "SHELL")]
+    pub completions: Option<clap_complete::Shell>,
+}
+
+/// Writes the completion script for `shell`, generated from the flags
+/// above, so it cannot drift from them.
+pub fn write_completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) {
+    use clap::CommandFactory;
+    clap_complete::generate(shell, &mut Cli::command(), "mountsnoop", out);
 }
 
 fn parse_pages(s: &str) -> Result<usize, String> {

@@ -49,6 +49,11 @@ const WAKEUP_FRACTION: usize = 8;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Needs neither root nor BPF: answered before any check.
+    if let Some(shell) = cli.completions {
+        cli::write_completions(shell, &mut std::io::stdout().lock());
+        return ExitCode::SUCCESS;
+    }
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
