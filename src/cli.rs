@@ -99,6 +99,10 @@ pub struct Cli {
     #[arg(short = 'v', long = "verbose")]
     pub verbose: bool,
 
+    /// Serve Prometheus metrics at http://ADDR/metrics while tracing (ADDR is IP:PORT)
+    #[arg(long = "metrics", value_name = "ADDR", value_parser = parse_addr)]
+    pub metrics: Option<std::net::SocketAddr>,
+
     /// Print a completion script for SHELL to stdout and exit
     #[arg(long = "completions", value_name = "SHELL")]
     pub completions: Option<clap_complete::Shell>,
@@ -132,6 +136,11 @@ fn parse_comm(s: &str) -> Result<String, String> {
         return Err("a command name has 1 to 15 bytes (the kernel's TASK_COMM_LEN - 1)".into());
     }
     Ok(s.to_string())
+}
+
+fn parse_addr(s: &str) -> Result<std::net::SocketAddr, String> {
+    s.parse()
+        .map_err(|_| format!("'{s}' is not IP:PORT, such as 127.0.0.1:9101 or [::]:9101"))
 }
 
 fn parse_duration(s: &str) -> Result<f64, String> {
@@ -172,6 +181,8 @@ mod tests {
             &["mountsnoop", "--duration", "x"],
             &["mountsnoop", "--max-events", "0"],
             &["mountsnoop", "--json", "--detailed"],
+            &["mountsnoop", "--metrics", "localhost"],
+            &["mountsnoop", "--metrics", "127.0.0.1:99999"],
         ] {
             let err = Cli::try_parse_from(args).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{args:?}");

@@ -6,6 +6,7 @@ mod decode;
 mod event;
 #[cfg(test)]
 mod fuzz_tests;
+mod metrics;
 mod output;
 mod perf;
 mod preflight;
@@ -26,6 +27,7 @@ use clap::Parser;
 use libbpf_rs::PrintLevel;
 
 use crate::cli::Cli;
+use crate::metrics::Metrics;
 use crate::output::columns::{ColumnOptions, Columns};
 use crate::output::detailed::Detailed;
 use crate::output::json::Json;
@@ -66,14 +68,20 @@ fn main() -> ExitCode {
 /// Choose the calls, start tracing, print until told to stop, then
 /// account for everything.
 fn run(cli: &Cli) -> Result<()> {
+    // Listening first: a port in use is reported before anything loads.
+    let metrics = cli.metrics.map(Metrics::serve).transpose()?;
     let filters = filters(cli, choose_calls(cli)?)?;
     let mut storage = MaybeUninit::uninit();
     let mut skel = tracer::load(&mut storage, &filters, cli.verbose)?;
-    let sink = RefCell::new(Sink::new(
-        format_for(cli),
-        clock::Clock::new(),
-        cli.max_events,
-    ));
+    let mut sink = Sink::new(format_for(cli), clock::Clock::new(), cli.max_events);
+    if let Some(m) = &metrics {
+        let m = m.clone();
+        sink.on_event(Box::new(move |call, ret| match call {
+            Some(call) => m.call(call, ret),
+            None => m.malformed(),
+        }));
+    }
+    let sink = RefCell::new(sink);
     let watermark = (cli.perf_pages * PAGE_SIZE / WAKEUP_FRACTION) as u32;
     let mut perf = PerfReader::new(&skel.maps.events, cli.perf_pages, watermark, |record| {
         let mut sink = sink.borrow_mut();
@@ -96,8 +104,8 @@ fn run(cli: &Cli) -> Result<()> {
             "Tracing mount syscalls... Hit Ctrl-C to end."
         );
     }
-    let seen = trace(cli, &skel, &mut perf, &sink)?;
-    finish(cli, &skel, &mut perf, &sink, seen)
+    let seen = trace(cli, &skel, &mut perf, &sink, metrics.as_ref())?;
+    finish(cli, &skel, &mut perf, &sink, seen, metrics.as_ref())
 }
 
 fn libbpf_to_stderr(_level: PrintLevel, msg: String) {
@@ -169,6 +177,7 @@ fn trace(
     skel: &MountsnoopSkel,
     perf: &mut PerfReader,
     sink: &RefCell<Sink>,
+    metrics: Option<&Metrics>,
 ) -> Result<KernelLosses> {
     let deadline = cli
         .duration
@@ -193,7 +202,10 @@ fn trace(
             .end_batch()
             .context("writing to stdout failed")?;
         if last_loss_check.elapsed() >= LOSS_CHECK_INTERVAL {
-            seen = report_kernel_losses(skel, seen)?;
+            seen = report_kernel_losses(skel, seen, metrics)?;
+            if let Some(m) = metrics {
+                m.in_flight(tracer::count_in_flight(skel));
+            }
             last_loss_check = Instant::now();
         }
     }
@@ -207,6 +219,7 @@ fn finish(
     perf: &mut PerfReader,
     sink: &RefCell<Sink>,
     seen: KernelLosses,
+    metrics: Option<&Metrics>,
 ) -> Result<()> {
     if !sink.borrow().closed() {
         // The perf reader's handler borrows the sink: none held here.
@@ -215,7 +228,7 @@ fn finish(
             .end_batch()
             .context("writing to stdout failed")?;
     }
-    let seen = report_kernel_losses(skel, seen)?;
+    let seen = report_kernel_losses(skel, seen, metrics)?;
     let mut sink = sink.borrow_mut();
     let total = seen.total() + sink.malformed;
     sink.finish(total).context("writing to stdout failed")?;
@@ -262,8 +275,15 @@ fn format_for(cli: &Cli) -> Box<dyn Format> {
 }
 
 /// Reports kernel-side losses that grew since `before`; returns the new counts.
-fn report_kernel_losses(skel: &MountsnoopSkel, before: KernelLosses) -> Result<KernelLosses> {
+fn report_kernel_losses(
+    skel: &MountsnoopSkel,
+    before: KernelLosses,
+    metrics: Option<&Metrics>,
+) -> Result<KernelLosses> {
     let now = tracer::kernel_losses(skel)?;
     report::kernel_losses(before, now);
+    if let Some(m) = metrics {
+        m.kernel_losses(before, now);
+    }
     Ok(now)
 }

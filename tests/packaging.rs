@@ -2,6 +2,7 @@
 //! the metrics endpoint, the JSON schema. Self-contained (no shared
 //! helpers) so that it moves easily.
 
+use std::collections::BTreeMap;
 use std::process::{Command, Output};
 
 const MOUNTSNOOP: &str = env!("CARGO_BIN_EXE_mountsnoop");
@@ -68,4 +69,241 @@ fn unknown_shell_is_a_usage_error() {
     let out = mountsnoop(&["--completions", "tcsh"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
+}
+
+const WORKLOAD: &str = env!("CARGO_BIN_EXE_mountsnoop-test-workload");
+
+/// True when this machine can load BPF programs; else the test skips
+/// with a reason, or fails under MOUNTSNOOP_REQUIRE_BPF=1 (CI).
+fn bpf_available() -> bool {
+    if nix::unistd::geteuid().is_root() {
+        return true;
+    }
+    let why = "not root: mountsnoop needs root (or CAP_BPF+CAP_PERFMON)";
+    if std::env::var("MOUNTSNOOP_REQUIRE_BPF").as_deref() == Ok("1") {
+        panic!("MOUNTSNOOP_REQUIRE_BPF=1 but {why}");
+    }
+    eprintln!("SKIPPED: {why}");
+    false
+}
+
+/// A port nobody listens on (now).
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// The body of GET /metrics, checked to be a 200 in Prometheus text.
+fn scrape(port: u16) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to --metrics");
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    let (head, body) = reply.split_once("\r\n\r\n").expect("an HTTP reply");
+    assert!(head.starts_with("HTTP/1.1 200 "), "{head}");
+    assert!(head.contains("text/plain; version=0.0.4"), "{head}");
+    body.to_string()
+}
+
+/// `promtool check metrics` (Debian package prometheus) accepts the page.
+fn promtool_accepts(page: &str) {
+    use std::io::Write;
+    // apt-get install prometheus
+    let mut child = spawn_piped(Command::new("promtool").args(["check", "metrics"]));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(page.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool: {}{}\n{page}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Spawns `cmd` with stdin, stdout and stderr piped.
+fn spawn_piped(cmd: &mut Command) -> std::process::Child {
+    use std::process::Stdio;
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"))
+}
+
+/// The samples of metric `name`: labels text -> value.
+fn samples(page: &str, name: &str) -> BTreeMap<String, f64> {
+    page.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (series, value) = l.rsplit_once(' ')?;
+            let labels = series.strip_prefix(name)?;
+            (labels.is_empty() || labels.starts_with('{'))
+                .then(|| (labels.to_string(), value.parse().unwrap()))
+        })
+        .collect()
+}
+
+fn sum(page: &str, name: &str) -> u64 {
+    samples(page, name).values().sum::<f64>() as u64
+}
+
+/// A storm against a reader that stalls, then drains: what the metrics
+/// count is what was printed, by call and result, plus what was
+/// reported lost, and adds up to the calls made.
+#[test]
+fn metrics_count_printed_plus_lost() {
+    if !bpf_available() {
+        return;
+    }
+    use std::io::Read;
+    let comm = "storm-metrics";
+    let pairs = 20_000;
+    let made = 2 * pairs + 3;
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut snoop = spawn_piped(Command::new(MOUNTSNOOP).args([
+        "--json",
+        "-n",
+        comm,
+        "--perf-pages",
+        "16",
+        "--metrics",
+        &addr,
+    ]));
+    let mut stderr = snoop.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while !String::from_utf8_lossy(&seen).contains("Tracing") {
+        assert_eq!(
+            stderr.read(&mut byte).unwrap(),
+            1,
+            "mountsnoop exited early: {seen:?}"
+        );
+        seen.push(byte[0]);
+    }
+    let err_reader = std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = stderr.read_to_string(&mut rest);
+        rest
+    });
+
+    let mut storm = Command::new(WORKLOAD)
+        .args(["storm", &pairs.to_string()])
+        .env("MOUNTSNOOP_WORKLOAD_COMM", comm)
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let during = scrape(port);
+    promtool_accepts(&during);
+    assert!(storm.wait().unwrap().success());
+
+    // Now read stdout: the tracer catches up, and reads its loss
+    // counters every second.
+    let mut out = snoop.stdout.take().unwrap();
+    let out_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let page = loop {
+        let page = scrape(port);
+        let counted =
+            sum(&page, "mountsnoop_calls_total") + sum(&page, "mountsnoop_events_lost_total");
+        if counted == made || std::time::Instant::now() > deadline {
+            break page;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    promtool_accepts(&page);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(snoop.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let stdout = out_reader.join().unwrap();
+    let status = snoop.wait().unwrap();
+    let stderr = err_reader.join().unwrap();
+    assert!(status.success(), "{stderr}");
+
+    // What was printed, by call and result, as the metric labels it.
+    let mut printed: BTreeMap<String, f64> = BTreeMap::new();
+    for line in stdout.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let result = v["error"].as_str().unwrap_or("ok");
+        let labels = format!(
+            r#"{{syscall="{}",result="{result}"}}"#,
+            v["syscall"].as_str().unwrap()
+        );
+        *printed.entry(labels).or_default() += 1.0;
+    }
+    assert_eq!(samples(&page, "mountsnoop_calls_total"), printed, "{page}");
+    let lost = sum(&page, "mountsnoop_events_lost_total");
+    let reported: u64 = stderr
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("Lost ")?
+                .strip_suffix(" events in total")?
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0);
+    eprintln!(
+        "made {made}, printed {}, lost {lost}",
+        stdout.lines().count()
+    );
+    assert_eq!(lost, reported, "{stderr}\n{page}");
+    assert!(
+        lost > 0,
+        "a stalled reader must make the kernel drop events"
+    );
+    assert_eq!(stdout.lines().count() as u64 + lost, made, "{page}");
+    assert_eq!(
+        samples(&page, "mountsnoop_events_lost_total")[r#"{reason="buffer_full"}"#] as u64,
+        lost
+    );
+    for name in [
+        "mountsnoop_calls_in_flight",
+        "mountsnoop_cpu_seconds_total",
+        "mountsnoop_build_info",
+    ] {
+        assert_eq!(samples(&page, name).len(), 1, "{name}: {page}");
+    }
+    assert!(samples(&page, "mountsnoop_cpu_seconds_total")[""] > 0.0);
+    assert_eq!(samples(&page, "mountsnoop_calls_in_flight")[""], 0.0);
+}
+
+/// A port in use: one line, exit 1, before anything is loaded (also
+/// without root, since nothing else is tried first).
+#[test]
+fn metrics_port_in_use_is_one_line_and_exit_1() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = mountsnoop(&["--metrics", &addr]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr}")),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn metrics_bad_addr_is_a_usage_error() {
+    for bad in ["9101", "localhost:9101", "127.0.0.1:70000", "1.2.3:80"] {
+        let out = mountsnoop(&["--metrics", bad]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {stderr}");
+        assert!(stderr.contains("is not IP:PORT"), "{stderr}");
+        assert!(out.stdout.is_empty());
+    }
 }
