@@ -307,3 +307,138 @@ fn metrics_bad_addr_is_a_usage_error() {
         assert!(out.stdout.is_empty());
     }
 }
+
+/// A Python tool of the tests: from .ci/deps's venv, else from PATH.
+fn python_tool(name: &str) -> String {
+    let venv = format!("{}/.ci/venv/bin/{name}", env!("CARGO_MANIFEST_DIR"));
+    if std::path::Path::new(&venv).exists() {
+        venv
+    } else {
+        name.to_string()
+    }
+}
+
+/// Validates each line of `jsonl` against `schema` with check-jsonschema.
+fn assert_valid(jsonl: &str, schema: &str, tag: &str) {
+    let dir = std::env::temp_dir().join(format!("mountsnoop-schema-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let files: Vec<_> = jsonl
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let path = dir.join(format!("{i:06}.json"));
+            std::fs::write(&path, line).unwrap();
+            path
+        })
+        .collect();
+    assert!(!files.is_empty());
+    let schema = format!("{}/docs/{schema}", env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(python_tool("check-jsonschema"))
+        .arg("--schemafile")
+        .arg(&schema)
+        .args(&files)
+        .output()
+        .expect("check-jsonschema (.ci/deps installs it)");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success(),
+        "{schema}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Starts mountsnoop with `args` and waits until it traces.
+fn start_tracing(args: &[&str]) -> (std::process::Child, std::thread::JoinHandle<String>) {
+    use std::io::Read;
+    let mut snoop = spawn_piped(Command::new(MOUNTSNOOP).args(args));
+    let mut stderr = snoop.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while !String::from_utf8_lossy(&seen).contains("Tracing") {
+        assert_eq!(
+            stderr.read(&mut byte).unwrap(),
+            1,
+            "mountsnoop exited early: {seen:?}"
+        );
+        seen.push(byte[0]);
+    }
+    let mut stdout = snoop.stdout.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    (snoop, out)
+}
+
+fn stop(snoop: std::process::Child, out: std::thread::JoinHandle<String>) -> String {
+    let mut snoop = snoop;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(snoop.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    assert!(snoop.wait().unwrap().success());
+    out.join().unwrap()
+}
+
+/// Real --json output of the core calls, the new mount API and hostile
+/// strings (cut, unreadable, invalid UTF-8) is valid against the schema
+/// shipped in docs/; so is --summary --json.
+#[test]
+fn json_output_matches_the_schema() {
+    if !bpf_available() {
+        return;
+    }
+    let (snoop, out) = start_tracing(&["--json"]);
+    let mut pids = Vec::new();
+    for scenario in ["core", "mount-api", "hostile"] {
+        let mut child = Command::new(WORKLOAD).arg(scenario).spawn().unwrap();
+        pids.push(u64::from(child.id()));
+        assert!(child.wait().unwrap().success(), "{scenario}");
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let stdout = stop(snoop, out);
+    // Only our processes' lines: the host may be busy with storms.
+    let ours: Vec<&str> = stdout
+        .lines()
+        .filter(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            pids.contains(&v["pid"].as_u64().unwrap())
+        })
+        .collect();
+    let parsed: Vec<serde_json::Value> = ours
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let calls: std::collections::BTreeSet<&str> = parsed
+        .iter()
+        .map(|v| v["syscall"].as_str().unwrap())
+        .collect();
+    assert!(calls.len() >= 8, "{calls:?}");
+    assert!(parsed.iter().any(|v| v["error"].is_string()));
+    assert!(parsed.iter().any(|v| v["truncated"] == true));
+    assert!(parsed.iter().any(|v| v["args"]
+        .as_object()
+        .unwrap()
+        .values()
+        .any(|a| a.is_object())));
+    eprintln!("{} events of {} calls validated", ours.len(), calls.len());
+    assert_valid(&ours.join("\n"), "json-schema.json", "events");
+
+    let (snoop, out) = start_tracing(&["--summary", "--json"]);
+    for scenario in ["core", "mount-api"] {
+        assert!(Command::new(WORKLOAD)
+            .arg(scenario)
+            .status()
+            .unwrap()
+            .success());
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let summary = stop(snoop, out);
+    assert_eq!(summary.lines().count(), 1, "{summary}");
+    assert_valid(&summary, "summary-json-schema.json", "summary");
+}
