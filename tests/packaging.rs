@@ -56,12 +56,47 @@ fn completions_know_every_long_flag() {
             assert!(script.contains(&form), "{shell} script lacks --{flag}");
         }
     }
-    let bash = mountsnoop(&["--completions", "bash"]).stdout;
-    let path = std::env::temp_dir().join(format!("mountsnoop-{}.bash", std::process::id()));
-    std::fs::write(&path, bash).unwrap();
-    let check = Command::new("bash").arg("-n").arg(&path).output().unwrap();
-    let _ = std::fs::remove_file(&path);
-    assert!(check.status.success(), "bash -n: {check:?}");
+    // Each script is valid for its shell (zsh and fish: .ci/deps), and
+    // completes a flag when sourced.
+    let dir = std::env::temp_dir().join(format!("mountsnoop-completions-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (shell, check, try_it) in [
+        (
+            "bash",
+            &["-n"][..],
+            r#"source "$0"; COMP_WORDS=(mountsnoop --met); COMP_CWORD=1; _mountsnoop mountsnoop --met mountsnoop; echo "${COMPREPLY[@]}""#,
+        ),
+        ("zsh", &["-n"], ""),
+        (
+            "fish",
+            &["--no-execute"],
+            r#"source $argv[1]; complete -C "mountsnoop --met""#,
+        ),
+    ] {
+        let path = dir.join(shell);
+        std::fs::write(&path, mountsnoop(&["--completions", shell]).stdout).unwrap();
+        let out = Command::new(shell)
+            .args(check)
+            .arg(&path)
+            .output()
+            .unwrap_or_else(|e| panic!("{shell} (apt-get install {shell}): {e}"));
+        assert!(out.status.success(), "{shell} {check:?}: {out:?}");
+        if try_it.is_empty() {
+            continue;
+        }
+        let mut cmd = Command::new(shell);
+        match shell {
+            "bash" => cmd.arg("-c").arg(try_it).arg(&path),
+            _ => cmd.arg("-c").arg(try_it).arg("--").arg(&path),
+        };
+        let out = cmd.output().unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            said.starts_with("--metrics"),
+            "{shell} completes --met as {said:?}: {out:?}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -441,4 +476,65 @@ fn json_output_matches_the_schema() {
     let summary = stop(snoop, out);
     assert_eq!(summary.lines().count(), 1, "{summary}");
     assert_valid(&summary, "summary-json-schema.json", "summary");
+}
+
+/// Calls hanging in mount(2) under a FUSE mount nobody serves show in
+/// the in-flight gauge, and leave it when killed (counted as EINTR);
+/// with --summary, where nothing is printed per event, the counts are
+/// the summary's.
+#[test]
+fn metrics_show_calls_in_flight_in_summary_mode() {
+    if !bpf_available() {
+        return;
+    }
+    use std::io::{BufRead, Write};
+    let comm = "inflight-metric";
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let (snoop, out) = start_tracing(&[
+        "--summary",
+        "--json",
+        "-n",
+        comm,
+        "--syscall",
+        "mount",
+        "--metrics",
+        &addr,
+    ]);
+    let mut workload = spawn_piped(
+        Command::new(WORKLOAD)
+            .args(["fuse-block", "3"])
+            .env("MOUNTSNOOP_WORKLOAD_COMM", comm),
+    );
+    let mut line = String::new();
+    std::io::BufReader::new(workload.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("blocked "), "{line:?}");
+    let wait_for = |what: &dyn Fn(&str) -> bool| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let page = scrape(port);
+            if what(&page) {
+                return page;
+            }
+            assert!(std::time::Instant::now() < deadline, "{page}");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+    let gauge = |page: &str| samples(page, "mountsnoop_calls_in_flight")[""];
+    wait_for(&|page| gauge(page) == 3.0);
+    workload.stdin.take().unwrap().write_all(b"kill\n").unwrap();
+    assert!(workload.wait().unwrap().success());
+    let eintr = r#"{syscall="mount",result="EINTR"}"#;
+    let page = wait_for(&|page| {
+        gauge(page) == 0.0 && samples(page, "mountsnoop_calls_total").get(eintr) == Some(&3.0)
+    });
+    let summary: serde_json::Value = serde_json::from_str(&stop(snoop, out)).unwrap();
+    assert_eq!(
+        summary["calls"]["mount"]["calls"].as_u64().unwrap(),
+        sum(&page, "mountsnoop_calls_total"),
+        "{summary}\n{page}"
+    );
+    assert_eq!(summary["calls"]["mount"]["errors_by_name"]["EINTR"], 3);
 }
