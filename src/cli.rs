@@ -47,7 +47,8 @@ pub struct Cli {
     pub failed: bool,
 
     /// Trace only these calls (comma-separated names)
-    #[arg(long = "syscall", value_name = "LIST", value_delimiter = ',', value_parser = parse_syscall)]
+    #[arg(long = "syscall", value_name = "LIST", value_delimiter = ',', value_parser = SyscallParser,
+          hide_possible_values = true)]
     pub syscall: Vec<Syscall>,
 
     /// Show the parent process: PCOMM and PPID columns
@@ -121,6 +122,34 @@ fn parse_pages(s: &str) -> Result<usize, String> {
         return Err(format!("{n} is not a power of two"));
     }
     Ok(n)
+}
+
+/// parse_syscall, and the names for shell completions.
+#[derive(Clone)]
+struct SyscallParser;
+
+impl clap::builder::TypedValueParser for SyscallParser {
+    type Value = Syscall;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Syscall, clap::Error> {
+        let parse: fn(&str) -> Result<Syscall, String> = parse_syscall;
+        parse.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            Syscall::ALL
+                .iter()
+                .map(|c| clap::builder::PossibleValue::new(c.name())),
+        ))
+    }
 }
 
 fn parse_syscall(s: &str) -> Result<Syscall, String> {
