@@ -24,6 +24,7 @@ export image work host
 unshare -m --propagation private sh -eu -c '
   if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified; fi
   podman rm -f mountsnoop-image-test >/dev/null 2>&1 || true
+  trap "podman rm -f mountsnoop-image-test >/dev/null 2>&1 || true" EXIT
   podman run --rm --name mountsnoop-image-test --network=none --cgroups=disabled \
       --ulimit nofile=20000:20000 --ulimit nproc=1000:1000 \
       --cap-drop=all --cap-add=BPF,PERFMON --security-opt seccomp="$work/seccomp.json" \
