@@ -6,6 +6,7 @@
 //! (its `kind` and `len`), and mark the argument as read after the call.
 
 use std::io::IoSliceMut;
+use std::sync::OnceLock;
 
 use nix::sys::uio::{process_vm_readv, RemoteIoVec};
 use nix::unistd::Pid;
@@ -30,6 +31,9 @@ enum Found {
 /// length set, their bit in `read_after_call`). Returns false, and leaves
 /// `out` alone, when there was nothing to read again or nothing could be.
 pub fn complete(sample: &[u8], out: &mut Vec<u8>) -> bool {
+    if !in_host_pid_namespace() {
+        return false;
+    }
     let size = std::mem::size_of::<event_header>();
     let mut header = event_header::default();
     if plain::copy_from_bytes(&mut header, sample).is_err() {
@@ -87,6 +91,21 @@ pub fn complete(sample: &[u8], out: &mut Vec<u8>) -> bool {
     out.extend_from_slice(data);
     out.extend_from_slice(&extra);
     true
+}
+
+/// Events name threads by their ids in the host's PID namespace; in any
+/// other (a container without the host's PIDs) the same number may be
+/// another process, whose memory must never be printed as the caller's.
+fn in_host_pid_namespace() -> bool {
+    static IN_HOST: OnceLock<bool> = OnceLock::new();
+    *IN_HOST.get_or_init(|| {
+        // "NSpid:\t<pid>" lists one id per nested namespace.
+        std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("NSpid:"))
+                .is_some_and(|ids| ids.split_whitespace().count() == 1)
+        })
+    })
 }
 
 /// `len` bytes at `addr` of process `pid`, all or nothing.

@@ -7,6 +7,7 @@ mod event;
 #[cfg(test)]
 mod fuzz_tests;
 mod late_read;
+mod metrics;
 mod output;
 mod perf;
 mod preflight;
@@ -27,6 +28,7 @@ use clap::Parser;
 use libbpf_rs::PrintLevel;
 
 use crate::cli::Cli;
+use crate::metrics::Metrics;
 use crate::output::columns::{ColumnOptions, Columns};
 use crate::output::detailed::Detailed;
 use crate::output::json::Json;
@@ -52,6 +54,11 @@ const URGENT_PAGES: usize = 64;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Needs neither root nor BPF: answered before any check.
+    if let Some(shell) = cli.completions {
+        cli::write_completions(shell, &mut std::io::stdout().lock());
+        return ExitCode::SUCCESS;
+    }
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -64,14 +71,20 @@ fn main() -> ExitCode {
 /// Choose the calls, start tracing, print until told to stop, then
 /// account for everything.
 fn run(cli: &Cli) -> Result<()> {
+    // Listening first: a port in use is reported before anything loads.
+    let metrics = cli.metrics.map(Metrics::serve).transpose()?;
     let filters = filters(cli, choose_calls(cli)?)?;
     let mut storage = MaybeUninit::uninit();
     let mut skel = tracer::load(&mut storage, &filters, cli.verbose)?;
-    let sink = RefCell::new(Sink::new(
-        format_for(cli),
-        clock::Clock::new(),
-        cli.max_events,
-    ));
+    let mut sink = Sink::new(format_for(cli), clock::Clock::new(), cli.max_events);
+    if let Some(m) = &metrics {
+        let m = m.clone();
+        sink.on_event(Box::new(move |call, ret| match call {
+            Some(call) => m.call(call, ret),
+            None => m.malformed(),
+        }));
+    }
+    let sink = RefCell::new(sink);
     let to_sink = |record: Record| {
         let mut sink = sink.borrow_mut();
         match record {
@@ -98,8 +111,8 @@ fn run(cli: &Cli) -> Result<()> {
         );
     }
     let mut readers = [&mut perf, &mut urgent];
-    let seen = trace(cli, &skel, &mut readers, &sink)?;
-    finish(cli, &skel, &mut readers, &sink, seen)
+    let seen = trace(cli, &skel, &mut readers, &sink, metrics.as_ref())?;
+    finish(cli, &skel, &mut readers, &sink, seen, metrics.as_ref())
 }
 
 fn libbpf_to_stderr(_level: PrintLevel, msg: String) {
@@ -171,6 +184,7 @@ fn trace(
     skel: &MountsnoopSkel,
     readers: &mut [&mut PerfReader],
     sink: &RefCell<Sink>,
+    metrics: Option<&Metrics>,
 ) -> Result<KernelLosses> {
     let deadline = cli
         .duration
@@ -195,7 +209,10 @@ fn trace(
             .end_batch()
             .context("writing to stdout failed")?;
         if last_loss_check.elapsed() >= LOSS_CHECK_INTERVAL {
-            seen = report_kernel_losses(skel, seen)?;
+            seen = report_kernel_losses(skel, seen, metrics)?;
+            if let Some(m) = metrics {
+                m.in_flight(tracer::count_in_flight(skel));
+            }
             last_loss_check = Instant::now();
         }
     }
@@ -209,6 +226,7 @@ fn finish(
     readers: &mut [&mut PerfReader],
     sink: &RefCell<Sink>,
     seen: KernelLosses,
+    metrics: Option<&Metrics>,
 ) -> Result<()> {
     if !sink.borrow().closed() {
         // The perf readers' handler borrows the sink: none held here.
@@ -219,7 +237,7 @@ fn finish(
             .end_batch()
             .context("writing to stdout failed")?;
     }
-    let seen = report_kernel_losses(skel, seen)?;
+    let seen = report_kernel_losses(skel, seen, metrics)?;
     let mut sink = sink.borrow_mut();
     let total = seen.total() + sink.malformed;
     sink.finish(total).context("writing to stdout failed")?;
@@ -266,8 +284,15 @@ fn format_for(cli: &Cli) -> Box<dyn Format> {
 }
 
 /// Reports kernel-side losses that grew since `before`; returns the new counts.
-fn report_kernel_losses(skel: &MountsnoopSkel, before: KernelLosses) -> Result<KernelLosses> {
+fn report_kernel_losses(
+    skel: &MountsnoopSkel,
+    before: KernelLosses,
+    metrics: Option<&Metrics>,
+) -> Result<KernelLosses> {
     let now = tracer::kernel_losses(skel)?;
     report::kernel_losses(before, now);
+    if let Some(m) = metrics {
+        m.kernel_losses(before, now);
+    }
     Ok(now)
 }

@@ -14,6 +14,7 @@ use crate::event::Event;
 use crate::late_read;
 use crate::output::Format;
 use crate::report::report;
+use crate::syscalls::Syscall;
 
 /// One gathered sample: its start time and where its bytes lie in `arena`.
 struct Pending {
@@ -43,7 +44,12 @@ pub struct Sink {
     pub lost_records: u64,
     pub unreadable_strings: u64,
     pub malformed: u64,
+    on_event: Option<EventHook>,
 }
+
+/// Told of each event rendered (its call and return value), and of
+/// each malformed one (None): for --metrics.
+pub type EventHook = Box<dyn FnMut(Option<Syscall>, i64)>;
 
 /// Where the start time lies in a raw sample (first field of the header).
 const START_NS: std::ops::Range<usize> = 0..8;
@@ -68,7 +74,12 @@ impl Sink {
             lost_records: 0,
             unreadable_strings: 0,
             malformed: 0,
+            on_event: None,
         }
+    }
+
+    pub fn on_event(&mut self, hook: EventHook) {
+        self.on_event = Some(hook);
     }
 
     pub fn closed(&self) -> bool {
@@ -143,6 +154,9 @@ impl Sink {
             Ok(event) => {
                 let desc = self.format.event(&event, &self.clock, &mut self.buf);
                 self.events += 1;
+                if let Some(hook) = &mut self.on_event {
+                    hook(Some(event.call), event.header.ret);
+                }
                 if desc.unreadable > 0 {
                     self.unreadable_strings += u64::from(desc.unreadable);
                     report!(
@@ -155,6 +169,9 @@ impl Sink {
             }
             Err(err) => {
                 self.malformed += 1;
+                if let Some(hook) = &mut self.on_event {
+                    hook(None, 0);
+                }
                 report!("dropped a malformed event: {err:#}");
             }
         }

@@ -226,3 +226,8 @@ pub fn calls_in_flight(skel: &MountsnoopSkel) -> Vec<InFlight> {
         })
         .collect()
 }
+
+/// How many calls are in flight now, without reading the entries.
+pub fn count_in_flight(skel: &MountsnoopSkel) -> usize {
+    skel.maps.pending.keys().count()
+}
