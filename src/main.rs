@@ -41,8 +41,11 @@ use crate::skel::MountsnoopSkel;
 use crate::syscalls::Syscall;
 use crate::tracer::KernelLosses;
 
-/// The longest an event waits in the kernel before we print it.
-const POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// The longest an event waits in the kernel before we read it.
+const POLL_INTERVAL: Duration = Duration::from_millis(50);
+/// How soon to look again when events are held for order (they returned
+/// while the buffers were being read).
+const HOLD_RECHECK: Duration = Duration::from_millis(5);
 /// How often the kernel-side loss counters are read (a syscall each).
 const LOSS_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 const PAGE_SIZE: usize = 4096;
@@ -204,9 +207,14 @@ fn trace(
         }
         // Reads every CPU's buffer, whatever woke us, so that the batch
         // can be put in order.
-        perf::poll_all(readers, POLL_INTERVAL)?;
+        let wait = if sink.borrow().holding() {
+            HOLD_RECHECK
+        } else {
+            POLL_INTERVAL
+        };
+        let horizon = perf::poll_all(readers, wait)?;
         sink.borrow_mut()
-            .end_batch()
+            .end_batch(Some(horizon))
             .context("writing to stdout failed")?;
         if last_loss_check.elapsed() >= LOSS_CHECK_INTERVAL {
             seen = report_kernel_losses(skel, seen, metrics)?;
@@ -234,7 +242,7 @@ fn finish(
             r.consume()?;
         }
         sink.borrow_mut()
-            .end_batch()
+            .end_batch(None)
             .context("writing to stdout failed")?;
     }
     let seen = report_kernel_losses(skel, seen, metrics)?;

@@ -125,8 +125,10 @@ impl<'h> PerfReader<'h> {
 
 /// Waits up to `timeout` for any buffer of `readers` to pass its
 /// watermark, then reads every CPU's buffer of each. A signal ends the
-/// wait early, quietly.
-pub fn poll_all(readers: &mut [&mut PerfReader], timeout: Duration) -> Result<()> {
+/// wait early, quietly. Returns the kernel time (CLOCK_MONOTONIC, as
+/// bpf_ktime_get_ns) taken just before the reading began: every event
+/// written before then has been read.
+pub fn poll_all(readers: &mut [&mut PerfReader], timeout: Duration) -> Result<u64> {
     let mut fds: Vec<PollFd> = readers
         .iter()
         .map(|r| PollFd::new(r.epoll_fd(), PollFlags::POLLIN))
@@ -137,10 +139,11 @@ pub fn poll_all(readers: &mut [&mut PerfReader], timeout: Duration) -> Result<()
         Err(e) => bail!("waiting for the perf buffers failed: {e}"),
     }
     drop(fds);
+    let horizon = crate::clock::Clock::ktime_now();
     for r in readers.iter_mut() {
         r.consume()?;
     }
-    Ok(())
+    Ok(horizon)
 }
 
 impl Drop for PerfReader<'_> {

@@ -1,8 +1,12 @@
-//! Where events go. Samples of one poll batch are gathered from every
-//! CPU's buffer, put in the order their calls started (a thread that
-//! moved between CPUs would otherwise show its calls out of order), then
-//! rendered into one buffer written with one write(2). Every loss is
-//! counted and reported on stderr.
+//! Where events go. Samples are gathered from every CPU's buffer and put
+//! in the order their calls returned, across CPUs: a thread that moves
+//! between CPUs leaves its calls in several buffers, read one after the
+//! other. A sample is printed once no sample that returned before it can
+//! still be unread: it returned before the read of every buffer began (a
+//! call writes its event before it returns to the caller, so a thread's
+//! next call always returns after its previous event was written). Each
+//! batch is rendered into one buffer written with one write(2). Every
+//! loss is counted and reported on stderr.
 
 use std::fs::File;
 use std::io::{ErrorKind, Write};
@@ -16,9 +20,10 @@ use crate::output::Format;
 use crate::report::report;
 use crate::syscalls::Syscall;
 
-/// One gathered sample: its start time and where its bytes lie in `arena`.
+/// One gathered sample: when its call returned, and where its bytes lie
+/// in `arena`.
 struct Pending {
-    start_ns: u64,
+    exit_ns: u64,
     offset: usize,
     len: usize,
 }
@@ -26,8 +31,10 @@ struct Pending {
 pub struct Sink {
     format: Box<dyn Format>,
     clock: Clock,
-    /// Raw samples of the current batch, back to back.
+    /// Raw samples not yet printed, back to back.
     arena: Vec<u8>,
+    /// The samples held for a later batch, while one batch is printed.
+    held: Vec<u8>,
     /// A sample rewritten with arguments read late (late_read).
     completed: Vec<u8>,
     pending: Vec<Pending>,
@@ -51,8 +58,10 @@ pub struct Sink {
 /// each malformed one (None): for --metrics.
 pub type EventHook = Box<dyn FnMut(Option<Syscall>, i64)>;
 
-/// Where the start time lies in a raw sample (first field of the header).
+/// Where the start time and the latency lie in a raw sample (the first
+/// two fields of the header).
 const START_NS: std::ops::Range<usize> = 0..8;
+const LATENCY_NS: std::ops::Range<usize> = 8..16;
 
 impl Sink {
     pub fn new(format: Box<dyn Format>, clock: Clock, max_events: Option<u64>) -> Sink {
@@ -61,6 +70,7 @@ impl Sink {
             format,
             clock,
             arena: Vec::with_capacity(1 << 20),
+            held: Vec::new(),
             completed: Vec::new(),
             pending: Vec::with_capacity(1024),
             buf: Vec::with_capacity(1 << 16),
@@ -109,13 +119,14 @@ impl Sink {
         } else {
             data
         };
-        let start_ns = data
-            .get(START_NS)
-            .and_then(|b| b.try_into().ok())
-            .map(u64::from_ne_bytes)
-            .unwrap_or(0);
+        let word = |range: std::ops::Range<usize>| {
+            data.get(range)
+                .and_then(|b| b.try_into().ok())
+                .map(u64::from_ne_bytes)
+                .unwrap_or(0)
+        };
         self.pending.push(Pending {
-            start_ns,
+            exit_ns: word(START_NS).wrapping_add(word(LATENCY_NS)),
             offset: self.arena.len(),
             len: data.len(),
         });
@@ -129,11 +140,17 @@ impl Sink {
         self.lost_records += count;
     }
 
-    /// Renders the batch in start order and writes it.
-    pub fn end_batch(&mut self) -> std::io::Result<()> {
+    /// Renders, in the order their calls returned, the samples whose
+    /// calls returned before `horizon` (every one with None, at the end),
+    /// and writes them; keeps the others for the next batch. `horizon` is
+    /// when the read of the buffers that gathered them began.
+    pub fn end_batch(&mut self, horizon: Option<u64>) -> std::io::Result<()> {
         let mut pending = std::mem::take(&mut self.pending);
-        pending.sort_by_key(|p| p.start_ns);
-        for p in &pending {
+        pending.sort_by_key(|p| p.exit_ns);
+        let ready = horizon.map_or(pending.len(), |h| {
+            pending.partition_point(|p| p.exit_ns < h)
+        });
+        for p in &pending[..ready] {
             if self.full() || self.closed {
                 break;
             }
@@ -142,10 +159,25 @@ impl Sink {
                 self.flush()?;
             }
         }
+        // The held samples move to the front of a fresh arena.
+        self.held.clear();
+        for p in &pending[ready..] {
+            let offset = self.held.len();
+            self.held
+                .extend_from_slice(&self.arena[p.offset..p.offset + p.len]);
+            self.pending.push(Pending { offset, ..*p });
+        }
+        std::mem::swap(&mut self.arena, &mut self.held);
         pending.clear();
-        self.pending = pending;
-        self.arena.clear();
+        if self.pending.is_empty() {
+            self.pending = pending;
+        }
         self.flush()
+    }
+
+    /// True when samples wait for a later batch.
+    pub fn holding(&self) -> bool {
+        !self.pending.is_empty()
     }
 
     fn render(&mut self, offset: usize, len: usize) {

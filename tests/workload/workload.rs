@@ -12,6 +12,7 @@
 mod core_calls;
 mod edges;
 mod fuse_block;
+mod hop;
 mod hostile;
 mod mount_api;
 mod ns;
@@ -60,6 +61,7 @@ fn main() -> ExitCode {
         "rewrite" => rewrite::run(&base),
         "untouched" => untouched::run(&base),
         "edges" => edges::run(&base),
+        "hop" => hop::run(&base, &args[1..]),
         "idle" => Ok(()),
         other => Err(format!("unknown scenario {other}")),
     };
