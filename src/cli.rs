@@ -91,6 +91,11 @@ pub struct Cli {
     #[arg(long = "perf-pages", value_name = "PAGES", default_value_t = 256, value_parser = parse_pages)]
     pub perf_pages: usize,
 
+    /// Do not trace 32-bit calls (i386 on x86_64, 32-bit ARM on arm64):
+    /// spares every system call on the host the check they cost
+    #[arg(long = "no-32bit")]
+    pub no_32bit: bool,
+
     /// Room for calls in flight (entered, not yet returned) at one time
     #[arg(long = "max-inflight", value_name = "N", default_value_t = 10240,
           value_parser = clap::value_parser!(u32).range(1..=1_048_576))]

@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Result};
 
-use crate::skel::types::{arg_state, event_header};
+use crate::skel::types::{abi as abi_id, arg_state, event_header, origin as origin_id};
 use crate::syscalls::Syscall;
 
 // `enum arg_state` of bpf/mountsnoop.h, as the byte `arg_state[i]` holds.
@@ -30,11 +30,66 @@ pub enum ArgData<'a> {
     Unterminated,
 }
 
+/// Which system call table the call came through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Abi {
+    /// The 64-bit table.
+    Native,
+    /// The 32-bit table (i386 on x86_64, 32-bit ARM on aarch64).
+    Compat,
+}
+
+impl Abi {
+    /// The ABI's name: the architecture as uname -m and strace say it.
+    pub fn name(self) -> &'static str {
+        match (self, cfg!(target_arch = "aarch64")) {
+            (Abi::Native, false) => "x86_64",
+            (Abi::Compat, false) => "i386",
+            (Abi::Native, true) => "aarch64",
+            (Abi::Compat, true) => "arm",
+        }
+    }
+}
+
+/// How the call was seen (`enum origin`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Entry and exit: the call ran.
+    Call,
+    /// Refused or answered by seccomp before it ran, by the named verdict.
+    Seccomp(Verdict),
+    /// An exit with no entry and no evidence of seccomp: the call was
+    /// running when tracing began, or its entry was dropped.
+    EntryNotSeen,
+}
+
+/// What seccomp did with a call it did not let run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Errno,
+    Trap,
+    Kill,
+    UserNotif,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Errno => "errno",
+            Verdict::Trap => "trap",
+            Verdict::Kill => "kill",
+            Verdict::UserNotif => "user_notif",
+        }
+    }
+}
+
 /// One traced call, borrowed from the sample it came in.
 #[derive(Clone, Debug)]
 pub struct Event<'a> {
     pub header: event_header,
     pub call: Syscall,
+    pub abi: Abi,
+    pub origin: Origin,
     data: [ArgData<'a>; 6],
 }
 
@@ -51,6 +106,20 @@ impl<'a> Event<'a> {
         }
         let Some(call) = Syscall::from_id(header.call) else {
             bail!("event has unknown call id {}", header.call);
+        };
+        let abi = match header.abi {
+            a if a == abi_id::ABI_NATIVE.0 as u8 => Abi::Native,
+            a if a == abi_id::ABI_COMPAT.0 as u8 => Abi::Compat,
+            other => bail!("event has unknown abi {other}"),
+        };
+        let origin = match u32::from(header.origin) {
+            o if o == origin_id::ORIGIN_CALL.0 => Origin::Call,
+            o if o == origin_id::ORIGIN_SECCOMP_ERRNO.0 => Origin::Seccomp(Verdict::Errno),
+            o if o == origin_id::ORIGIN_SECCOMP_TRAP.0 => Origin::Seccomp(Verdict::Trap),
+            o if o == origin_id::ORIGIN_SECCOMP_KILL.0 => Origin::Seccomp(Verdict::Kill),
+            o if o == origin_id::ORIGIN_SECCOMP_USER_NOTIF.0 => Origin::Seccomp(Verdict::UserNotif),
+            o if o == origin_id::ORIGIN_ENTRY_NOT_SEEN.0 => Origin::EntryNotSeen,
+            other => bail!("event has unknown origin {other}"),
         };
         let sent = &sample[size..];
         let data_len = usize::from(header.data_len);
@@ -82,7 +151,13 @@ impl<'a> Event<'a> {
                 other => bail!("argument {i} has unknown state {other}"),
             };
         }
-        Ok(Event { header, call, data })
+        Ok(Event {
+            header,
+            call,
+            abi,
+            origin,
+            data,
+        })
     }
 
     /// The raw value of argument `i`.
@@ -213,6 +288,12 @@ mod tests {
         assert!(Event::parse(&s.bytes()).is_err());
         let mut s = Sample::new(Syscall::Mount, [0; 6], 0);
         s.header.ad.state[2] = 9;
+        assert!(Event::parse(&s.bytes()).is_err());
+        let mut s = Sample::new(Syscall::Mount, [0; 6], 0);
+        s.header.abi = 2;
+        assert!(Event::parse(&s.bytes()).is_err());
+        let mut s = Sample::new(Syscall::Mount, [0; 6], 0);
+        s.header.origin = 6;
         assert!(Event::parse(&s.bytes()).is_err());
     }
 }

@@ -293,7 +293,7 @@ fn check_all_forms(event: &Event, opts: ColumnOptions) -> String {
         "{text:?}"
     );
     let fixed = [
-        "TIME", "COMM", "PID", "TID", "PPID", "PCOMM", "UID", "MNT_NS", "SYSCALL",
+        "TIME", "COMM", "PID", "TID", "PPID", "PCOMM", "UID", "MNT_NS", "SYSCALL", "ABI", "SEEN",
     ];
     let lines: Vec<&str> = text.trim_end_matches('\n').split('\n').collect();
     assert_eq!(

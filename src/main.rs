@@ -101,7 +101,7 @@ fn run(cli: &Cli) -> Result<()> {
     let mut urgent = PerfReader::new(&skel.maps.urgent_events, URGENT_PAGES, 1, to_sink)?;
     // Attached only once the perf buffer is open: an event sent before
     // that would fail and be counted as lost before tracing began.
-    let _links = tracer::attach(&mut skel, &filters.calls)?;
+    let _links = tracer::attach(&mut skel, &filters)?;
     signals::install()?;
     sink.borrow_mut()
         .header()
@@ -123,21 +123,26 @@ fn libbpf_to_stderr(_level: PrintLevel, msg: String) {
     let _ = write!(std::io::stderr(), "{msg}");
 }
 
+/// Why a call cannot be traced here.
+fn why_not(call: Syscall, cli: &Cli) -> String {
+    match call.tracepoint() {
+        Some(tp) => format!("this kernel has no tracepoint syscalls/sys_enter_{tp}"),
+        None if cli.no_32bit => "only 32-bit programs make it, and --no-32bit is set".into(),
+        None => "only 32-bit x86 programs make it".into(),
+    }
+}
+
 /// The calls to trace: those this kernel has, narrowed by --syscall.
 /// With -v, says which calls the kernel lacks.
 fn choose_calls(cli: &Cli) -> Result<Vec<Syscall>> {
     preflight::check_privileges()?;
     preflight::check_btf()?;
     let events_dir = preflight::tracefs_events()?;
-    let calls = preflight::available_calls(&events_dir)?;
+    let calls = preflight::available_calls(&events_dir, !cli.no_32bit)?;
     if cli.verbose {
         libbpf_rs::set_print(Some((PrintLevel::Debug, libbpf_to_stderr)));
         for call in Syscall::ALL.iter().filter(|c| !calls.contains(c)) {
-            report!(
-                "{} not traced: this kernel has no tracepoint syscalls/sys_enter_{}",
-                call.name(),
-                call.tracepoint()
-            );
+            report!("{} not traced: {}", call.name(), why_not(*call, cli));
         }
     } else {
         libbpf_rs::set_print(None);
@@ -146,16 +151,14 @@ fn choose_calls(cli: &Cli) -> Result<Vec<Syscall>> {
         return Ok(calls);
     }
     for call in cli.syscall.iter().filter(|c| !calls.contains(c)) {
-        report!(
-            "{} cannot be traced: this kernel has no tracepoint syscalls/sys_enter_{}",
-            call.name(),
-            call.tracepoint()
-        );
+        report!("{} cannot be traced: {}", call.name(), why_not(*call, cli));
     }
-    let calls: Vec<Syscall> = calls
-        .into_iter()
-        .filter(|c| cli.syscall.contains(c))
+    let asked: Vec<Syscall> = cli
+        .syscall
+        .iter()
+        .flat_map(|&c| Syscall::selected_by(c).iter().copied())
         .collect();
+    let calls: Vec<Syscall> = calls.into_iter().filter(|c| asked.contains(c)).collect();
     if calls.is_empty() {
         anyhow::bail!("none of the calls asked for can be traced on this kernel");
     }
@@ -174,6 +177,7 @@ fn filters(cli: &Cli, calls: Vec<Syscall>) -> Result<tracer::Filters> {
         failed_only: cli.failed,
         calls,
         max_inflight: cli.max_inflight,
+        compat: !cli.no_32bit,
         // The default columns and --summary do not show the parent.
         want_parent: cli.parent_process || cli.json || cli.detailed,
     })

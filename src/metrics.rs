@@ -86,7 +86,7 @@ impl Metrics {
         );
         // Zeros from the start: a reason that never occurs is still a
         // series, so that rate() and alerts work before the first loss.
-        for reason in ["map_full", "buffer_full", "output_failed", "malformed"] {
+        for reason in ["buffer_full", "output_failed", "exit_only", "malformed"] {
             let _ = self.lost.get_or_create(&LostLabels { reason });
         }
         r
@@ -121,7 +121,7 @@ impl Metrics {
     /// The kernel-side losses that grew from `before` to `now`.
     pub fn kernel_losses(&self, before: KernelLosses, now: KernelLosses) {
         for (reason, was, is) in [
-            ("map_full", before.map_full, now.map_full),
+            ("exit_only", before.exit_only_lost, now.exit_only_lost),
             ("buffer_full", before.buffer_full, now.buffer_full),
             ("output_failed", before.output_failed, now.output_failed),
         ] {

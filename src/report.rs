@@ -19,8 +19,14 @@ use crate::tracer::{InFlight, KernelLosses};
 pub fn kernel_losses(before: KernelLosses, now: KernelLosses) {
     if now.map_full > before.map_full {
         report!(
-            "Lost {} events: the in-flight call map was full",
+            "{} call(s) found the in-flight call map full (--max-inflight): shown as they returned, arguments read then, entry not seen",
             now.map_full - before.map_full
+        );
+    }
+    if now.exit_only_lost > before.exit_only_lost {
+        report!(
+            "Lost {} events: calls seen only as they returned, whose arguments this kernel cannot give (Linux 5.15 can)",
+            now.exit_only_lost - before.exit_only_lost
         );
     }
     if now.buffer_full > before.buffer_full {

@@ -19,6 +19,8 @@ pub enum Syscall {
     Fspick = call_id::CALL_FSPICK.0,
     PivotRoot = call_id::CALL_PIVOT_ROOT.0,
     OpenTreeAttr = call_id::CALL_OPEN_TREE_ATTR.0,
+    /// The old one-argument umount: 32-bit x86 (ia32 `oldumount`) only.
+    Umount = call_id::CALL_UMOUNT.0,
 }
 
 impl Syscall {
@@ -34,6 +36,7 @@ impl Syscall {
         Syscall::Fspick,
         Syscall::PivotRoot,
         Syscall::OpenTreeAttr,
+        Syscall::Umount,
     ];
 
     pub fn from_id(id: u32) -> Option<Syscall> {
@@ -59,6 +62,7 @@ impl Syscall {
             Syscall::Fspick => "fspick",
             Syscall::PivotRoot => "pivot_root",
             Syscall::OpenTreeAttr => "open_tree_attr",
+            Syscall::Umount => "umount",
         }
     }
 
@@ -67,11 +71,22 @@ impl Syscall {
     }
 
     /// The name in `syscalls/sys_enter_<name>`: the kernel's SYSCALL_DEFINE
-    /// name, which for umount2 is `umount`.
-    pub fn tracepoint(self) -> &'static str {
+    /// name, which for umount2 is `umount`. None for the old umount, which
+    /// no 64-bit table has (only 32-bit calls can make it).
+    pub fn tracepoint(self) -> Option<&'static str> {
         match self {
-            Syscall::Umount2 => "umount",
-            other => other.name(),
+            Syscall::Umount2 => Some("umount"),
+            Syscall::Umount => None,
+            other => Some(other.name()),
+        }
+    }
+
+    /// The calls `--syscall NAME` selects: umount2 brings the old umount
+    /// along (both unmount; the old one is umount2 with flags 0).
+    pub fn selected_by(name: Syscall) -> &'static [Syscall] {
+        match name {
+            Syscall::Umount2 => &[Syscall::Umount2, Syscall::Umount],
+            _ => std::slice::from_ref(Syscall::ALL.iter().find(|s| **s == name).expect("in ALL")),
         }
     }
 
@@ -96,6 +111,7 @@ impl Syscall {
             }
             Syscall::Fspick => &["dirfd", "path", "flags"],
             Syscall::PivotRoot => &["new_root", "put_old"],
+            Syscall::Umount => &["target"],
         }
     }
 }

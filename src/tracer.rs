@@ -26,14 +26,18 @@ pub struct Filters {
     pub calls: Vec<Syscall>,
     /// Entries of the in-flight map: calls entered and not yet returned.
     pub max_inflight: u32,
+    /// Trace 32-bit calls too (raw tracepoints: every syscall pays a check).
+    pub compat: bool,
     /// Read the caller's parent (pid and comm): only outputs showing it.
     pub want_parent: bool,
 }
 
-/// Kernel-side counts of events that never reached the perf buffer.
+/// Kernel-side counts of events that never reached the perf buffer, and
+/// of calls shown with less than usual.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct KernelLosses {
-    /// Calls whose arguments found no room in the `pending` map.
+    /// Not a loss: calls whose entry found no room in the `pending` map,
+    /// shown from their exit alone (arguments read then, no latency).
     pub map_full: u64,
     /// perf output failures other than a full buffer.
     pub output_failed: u64,
@@ -42,11 +46,15 @@ pub struct KernelLosses {
     /// Not a loss: calls whose large arguments found no room at entry,
     /// read (and marked as read) at exit instead.
     pub args_read_late: u64,
+    /// Exits with no entry whose arguments the kernel cannot give (no
+    /// bpf_task_pt_regs before Linux 5.15).
+    pub exit_only_lost: u64,
 }
 
 impl KernelLosses {
+    /// The events lost.
     pub fn total(&self) -> u64 {
-        self.map_full + self.output_failed + self.buffer_full
+        self.output_failed + self.buffer_full + self.exit_only_lost
     }
 }
 
@@ -58,17 +66,21 @@ macro_rules! programs {
     ($progs:expr, $call:expr) => {{
         let p = $progs;
         match $call {
-            Syscall::Mount => [&mut p.enter_mount, &mut p.exit_mount],
-            Syscall::Umount2 => [&mut p.enter_umount, &mut p.exit_umount],
-            Syscall::Fsopen => [&mut p.enter_fsopen, &mut p.exit_fsopen],
-            Syscall::Fsconfig => [&mut p.enter_fsconfig, &mut p.exit_fsconfig],
-            Syscall::Fsmount => [&mut p.enter_fsmount, &mut p.exit_fsmount],
-            Syscall::MoveMount => [&mut p.enter_move_mount, &mut p.exit_move_mount],
-            Syscall::OpenTree => [&mut p.enter_open_tree, &mut p.exit_open_tree],
-            Syscall::MountSetattr => [&mut p.enter_mount_setattr, &mut p.exit_mount_setattr],
-            Syscall::Fspick => [&mut p.enter_fspick, &mut p.exit_fspick],
-            Syscall::PivotRoot => [&mut p.enter_pivot_root, &mut p.exit_pivot_root],
-            Syscall::OpenTreeAttr => [&mut p.enter_open_tree_attr, &mut p.exit_open_tree_attr],
+            Syscall::Mount => Some([&mut p.enter_mount, &mut p.exit_mount]),
+            Syscall::Umount2 => Some([&mut p.enter_umount, &mut p.exit_umount]),
+            Syscall::Fsopen => Some([&mut p.enter_fsopen, &mut p.exit_fsopen]),
+            Syscall::Fsconfig => Some([&mut p.enter_fsconfig, &mut p.exit_fsconfig]),
+            Syscall::Fsmount => Some([&mut p.enter_fsmount, &mut p.exit_fsmount]),
+            Syscall::MoveMount => Some([&mut p.enter_move_mount, &mut p.exit_move_mount]),
+            Syscall::OpenTree => Some([&mut p.enter_open_tree, &mut p.exit_open_tree]),
+            Syscall::MountSetattr => Some([&mut p.enter_mount_setattr, &mut p.exit_mount_setattr]),
+            Syscall::Fspick => Some([&mut p.enter_fspick, &mut p.exit_fspick]),
+            Syscall::PivotRoot => Some([&mut p.enter_pivot_root, &mut p.exit_pivot_root]),
+            Syscall::OpenTreeAttr => {
+                Some([&mut p.enter_open_tree_attr, &mut p.exit_open_tree_attr])
+            }
+            // No 64-bit call: only the 32-bit programs see it.
+            Syscall::Umount => None,
         }
     }};
 }
@@ -115,10 +127,13 @@ pub fn load<'obj>(
 
     for call in Syscall::ALL {
         let wanted = filters.calls.contains(&call);
-        for prog in programs!(&mut open.progs, call) {
+        for prog in programs!(&mut open.progs, call).into_iter().flatten() {
             prog.set_autoload(wanted);
         }
     }
+    rodata.compat_calls = filters.calls.iter().fold(0, |m, c| m | 1 << c.id());
+    open.progs.compat_enter.set_autoload(filters.compat);
+    open.progs.compat_exit.set_autoload(filters.compat);
 
     let skel = open.load().map_err(load_error)?;
     if let Some(dir) = &filters.cgroup {
@@ -158,22 +173,105 @@ fn load_error(err: libbpf_rs::Error) -> anyhow::Error {
 
 /// Attaches the programs of `calls`: every exit before any entry, so
 /// that no entry is recorded whose exit would be missed.
-pub fn attach(skel: &mut MountsnoopSkel, calls: &[Syscall]) -> Result<Vec<Link>> {
-    let mut links = Vec::with_capacity(calls.len() * 2);
+pub fn attach(skel: &mut MountsnoopSkel, filters: &Filters) -> Result<Vec<Link>> {
+    let mut links = Vec::with_capacity(filters.calls.len() * 2 + 2);
+    let attach = |prog: &libbpf_rs::ProgramMut| {
+        prog.attach().with_context(|| {
+            format!(
+                "attaching {} to its tracepoint failed (is tracefs mounted?)",
+                prog.name().to_string_lossy()
+            )
+        })
+    };
+    if filters.compat {
+        links.push(attach(&skel.progs.compat_exit)?);
+    }
     for which in [1, 0] {
-        for &call in calls {
-            let prog = &programs!(&mut skel.progs, call)[which];
-            let link = prog.attach().with_context(|| {
-                format!(
-                    "attaching {} to its tracepoint failed (is tracefs mounted?)",
-                    prog.name().to_string_lossy()
-                )
-            })?;
-            links.push(link);
+        for &call in &filters.calls {
+            if let Some(progs) = programs!(&mut skel.progs, call) {
+                links.push(attach(progs[which])?);
+            }
         }
     }
+    if filters.compat {
+        links.push(attach(&skel.progs.compat_enter)?);
+    }
+    arm(skel)?;
     Ok(links)
 }
+
+/// Tells the BPF program which threads were already inside a traced call
+/// when tracing began (their exits have no entry, and are not refused
+/// calls), then lets it take exits without entries as refused calls.
+/// `/proc/PID/task/TID/syscall` names the call each thread is in; listing
+/// after the entry programs are attached misses none.
+fn arm(skel: &mut MountsnoopSkel) -> Result<()> {
+    for tid in threads_in_traced_calls() {
+        // A full map only weakens the evidence for those threads: their
+        // exits are then shown as "entry not seen" anyway, or not at all.
+        let _ = skel
+            .maps
+            .entered_before
+            .update(&tid.to_ne_bytes(), &[1u8], MapFlags::ANY);
+    }
+    let bss = skel
+        .maps
+        .bss_data
+        .as_deref_mut()
+        .context("BPF object has no .bss section")?;
+    bss.armed = true;
+    Ok(())
+}
+
+/// Threads now inside one of the traced calls (by its 64-bit or 32-bit
+/// number: a thread's table is not in /proc, so both count).
+fn threads_in_traced_calls() -> Vec<u32> {
+    let numbers: &[i64] = &TRACED_SYSCALL_NUMBERS;
+    let mut out = Vec::new();
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for pid in procs.flatten() {
+        let Ok(tasks) = std::fs::read_dir(pid.path().join("task")) else {
+            continue;
+        };
+        for task in tasks.flatten() {
+            let Some(tid) = task
+                .file_name()
+                .to_str()
+                .and_then(|t| t.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let Ok(line) = std::fs::read_to_string(task.path().join("syscall")) else {
+                continue;
+            };
+            let nr = line
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse::<i64>().ok());
+            if nr.is_some_and(|n| numbers.contains(&n)) {
+                out.push(tid);
+            }
+        }
+    }
+    out
+}
+
+/// The traced calls' numbers in this architecture's 64-bit and 32-bit
+/// tables (the new mount API has the same numbers in both).
+#[cfg(target_arch = "x86_64")]
+const TRACED_SYSCALL_NUMBERS: [i64; 15] = [
+    165, 166, 155, // x86_64: mount, umount2, pivot_root
+    21, 22, 52, 217, // i386: mount, umount, umount2, pivot_root
+    428, 429, 430, 431, 432, 433, 442, 467,
+];
+#[cfg(target_arch = "aarch64")]
+const TRACED_SYSCALL_NUMBERS: [i64; 14] = [
+    40, 39, 41, // aarch64: mount, umount2, pivot_root
+    21, 52, 218, // arm: mount, umount2, pivot_root
+    428, 429, 430, 431, 432, 433, 442, 467,
+];
 
 /// Reads the per-CPU loss counters, summed over CPUs.
 pub fn kernel_losses(skel: &MountsnoopSkel) -> Result<KernelLosses> {
@@ -195,6 +293,7 @@ pub fn kernel_losses(skel: &MountsnoopSkel) -> Result<KernelLosses> {
         output_failed: read(stat_id::STAT_OUTPUT_FAILED)?,
         buffer_full: read(stat_id::STAT_BUFFER_FULL)?,
         args_read_late: read(stat_id::STAT_BIG_ARGS_READ_LATE)?,
+        exit_only_lost: read(stat_id::STAT_EXIT_ONLY_LOST)?,
     })
 }
 

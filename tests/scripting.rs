@@ -315,10 +315,10 @@ fn summary_counts_a_known_workload() {
     };
     let mount = row("mount");
     assert_eq!(&mount[1..3], ["32", "1"], "{}", table.stdout);
-    assert_eq!(mount[5], "ENODEV:1");
+    assert_eq!(mount[6], "ENODEV:1");
     let umount = row("umount2");
     assert_eq!(&umount[1..3], ["26", "1"], "{}", table.stdout);
-    assert_eq!(umount[5], "EINVAL:1");
+    assert_eq!(umount[6], "EINVAL:1");
     assert_eq!(&row("total")[1..3], ["58", "2"]);
 
     let v: serde_json::Value = serde_json::from_str(json.stdout.trim()).unwrap();

@@ -28,6 +28,21 @@ const volatile bool filter_cgroup_on = false;
 const volatile bool failed_only = false;
 /* Read the parent's pid and comm only for outputs that show them. */
 const volatile bool want_parent = true;
+/*
+ * The calls (bit `enum call_id`) wanted from the 32-bit programs, which
+ * see every call; the per-call programs of calls not wanted are not
+ * loaded at all.
+ */
+const volatile __u32 compat_calls = 0;
+
+/*
+ * Set by user space once it has listed the threads that were inside a
+ * traced call when tracing began: until then an exit without an entry
+ * is not taken as a refused call.
+ */
+bool armed = false;
+/* Entries the in-flight map had no room for: their exits have none. */
+__u64 entries_dropped = 0;
 
 /* An event under construction: header, then argument data. */
 /*
@@ -63,6 +78,8 @@ struct event_header _event_header_for_btf = {};
 enum call_id _call_id_for_btf = CALL_MOUNT;
 enum arg_state _arg_state_for_btf = ARG_RAW;
 enum read_kind _read_kind_for_btf = READ_NONE;
+enum abi _abi_for_btf = ABI_NATIVE;
+enum origin _origin_for_btf = ORIGIN_CALL;
 enum stat_id _stat_id_for_btf = STAT_ARGS_MAP_FULL;
 
 struct {
@@ -87,6 +104,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct event_buf);
 } scratch SEC(".maps");
+
+/* Threads that were inside a traced call when tracing began. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} entered_before SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -318,6 +343,7 @@ static __always_inline __u32 read_args(__u8 *data, struct arg_data *ad, const __
 			off = add_string(data, ad, args, off, 4, STR_STRING);
 		break;
 	case CALL_UMOUNT2:
+	case CALL_UMOUNT:
 		if (WANT(0))
 			off = add_string(data, ad, args, off, 0, STR_PATH);
 		break;
@@ -400,7 +426,7 @@ static __always_inline void forget_data(struct arg_data *ad)
  * the kernel is about to copy it (a thread that rewrites the memory while
  * the call blocks cannot change what we print).
  */
-static __always_inline int on_enter(const __u64 *args, __u32 call)
+static __always_inline int on_enter(const __u64 *args, __u32 call, __u8 abi)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
@@ -415,6 +441,7 @@ static __always_inline int on_enter(const __u64 *args, __u32 call)
 		return 0;
 	b->h.start_ns = bpf_ktime_get_ns();
 	b->h.call = call;
+	b->h.abi = abi;
 	for (int i = 0; i < SYSCALL_ARGS; i++)
 		b->h.args[i] = args[i];
 	clear_arg_data(&b->h.ad);
@@ -434,6 +461,7 @@ static __always_inline int on_enter(const __u64 *args, __u32 call)
 	/* BPF_ANY: a stale entry of this tid (its exit was missed) is replaced. */
 	if (bpf_map_update_elem(&pending, &tid, (struct pending_call *)b, BPF_ANY)) {
 		stat_inc(STAT_ARGS_MAP_FULL);
+		__sync_fetch_and_add(&entries_dropped, 1);
 		if (b->h.big)
 			bpf_map_delete_elem(&pending_big, &tid);
 	}
@@ -447,6 +475,17 @@ static __always_inline __u8 unread_mask(const struct arg_data *ad)
 
 	for (int i = 0; i < SYSCALL_ARGS; i++)
 		if (ad->state[i] == ARG_UNREADABLE)
+			mask |= 1 << i;
+	return mask;
+}
+
+/* The arguments whose bytes are in the data, as a mask. */
+static __always_inline __u8 data_mask(const struct arg_data *ad)
+{
+	__u8 mask = 0;
+
+	for (int i = 0; i < SYSCALL_ARGS; i++)
+		if (ad->state[i] == ARG_DATA || ad->state[i] == ARG_TRUNCATED)
 			mask |= 1 << i;
 	return mask;
 }
@@ -475,12 +514,229 @@ static __always_inline int submit(void *ctx, struct event_buf *e, __u32 data_len
 	return 0;
 }
 
+/* Who made the call: the fields every event has. */
+static __always_inline void fill_caller(struct event_buf *e, __u64 pid_tgid, __u32 call, long ret)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	e->hdr.ret = ret;
+	e->hdr.call = call;
+	e->hdr.pid = pid_tgid >> 32;
+	e->hdr.tid = (__u32)pid_tgid;
+	e->hdr.uid = (__u32)bpf_get_current_uid_gid();
+	e->hdr.mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	bpf_get_current_comm(e->hdr.comm, sizeof(e->hdr.comm));
+	if (want_parent) {
+		e->hdr.ppid = BPF_CORE_READ(task, real_parent, tgid);
+		BPF_CORE_READ_STR_INTO(&e->hdr.pcomm, task, real_parent, comm);
+	} else {
+		e->hdr.ppid = 0;
+		e->hdr.pcomm[0] = 0;
+	}
+}
+
+/* ---- what only an architecture knows ---- */
+
+#define SIGSYS_BIT (1UL << (31 - 1)) /* SIGSYS is 31 on x86 and arm64 */
+#define SECCOMP_MODE_FILTER 2
+#define SECCOMP_MODE_DEAD 3 /* set by a KILL verdict (Linux 5.17) */
+
+#if defined(__TARGET_ARCH_x86)
+#define HAVE_COMPAT 1
+/* The i386 numbers of the calls we trace; CALL_COUNT for any other. */
+static __always_inline __u32 compat_call(long nr)
+{
+	switch (nr) {
+	case 21: return CALL_MOUNT;
+	case 22: return CALL_UMOUNT;
+	case 52: return CALL_UMOUNT2;
+	case 217: return CALL_PIVOT_ROOT;
+	case 428: return CALL_OPEN_TREE;
+	case 429: return CALL_MOVE_MOUNT;
+	case 430: return CALL_FSOPEN;
+	case 431: return CALL_FSCONFIG;
+	case 432: return CALL_FSMOUNT;
+	case 433: return CALL_FSPICK;
+	case 442: return CALL_MOUNT_SETATTR;
+	case 467: return CALL_OPEN_TREE_ATTR;
+	}
+	return CALL_COUNT;
+}
+
+/* in_ia32_syscall(): TS_COMPAT in thread_info.status. */
+static __always_inline bool in_compat_syscall(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, thread_info.status) & 0x0002;
+}
+
+/* The i386 calling convention: ebx, ecx, edx, esi, edi, ebp. */
+static __always_inline void compat_args(struct pt_regs *regs, __u64 *args)
+{
+	args[0] = (__u32)BPF_CORE_READ(regs, bx);
+	args[1] = (__u32)BPF_CORE_READ(regs, cx);
+	args[2] = (__u32)BPF_CORE_READ(regs, dx);
+	args[3] = (__u32)BPF_CORE_READ(regs, si);
+	args[4] = (__u32)BPF_CORE_READ(regs, di);
+	args[5] = (__u32)BPF_CORE_READ(regs, bp);
+}
+
+static __always_inline long syscall_nr(struct pt_regs *regs)
+{
+	return BPF_CORE_READ(regs, orig_ax);
+}
+#elif defined(__TARGET_ARCH_arm64)
+#define HAVE_COMPAT 1
+/* The 32-bit ARM (EABI) numbers; it has no one-argument umount. */
+static __always_inline __u32 compat_call(long nr)
+{
+	switch (nr) {
+	case 21: return CALL_MOUNT;
+	case 52: return CALL_UMOUNT2;
+	case 218: return CALL_PIVOT_ROOT;
+	case 428: return CALL_OPEN_TREE;
+	case 429: return CALL_MOVE_MOUNT;
+	case 430: return CALL_FSOPEN;
+	case 431: return CALL_FSCONFIG;
+	case 432: return CALL_FSMOUNT;
+	case 433: return CALL_FSPICK;
+	case 442: return CALL_MOUNT_SETATTR;
+	case 467: return CALL_OPEN_TREE_ATTR;
+	}
+	return CALL_COUNT;
+}
+
+/* is_compat_task(): TIF_32BIT (22) in thread_info.flags. */
+static __always_inline bool in_compat_syscall(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, thread_info.flags) & (1UL << 22);
+}
+
+/* r0-r5; r0 is overwritten by the result, orig_x0 keeps it. */
+static __always_inline void compat_args(struct pt_regs *regs, __u64 *args)
+{
+	args[0] = (__u32)BPF_CORE_READ(regs, orig_x0);
+	args[1] = (__u32)BPF_CORE_READ(regs, regs[1]);
+	args[2] = (__u32)BPF_CORE_READ(regs, regs[2]);
+	args[3] = (__u32)BPF_CORE_READ(regs, regs[3]);
+	args[4] = (__u32)BPF_CORE_READ(regs, regs[4]);
+	args[5] = (__u32)BPF_CORE_READ(regs, regs[5]);
+}
+
+static __always_inline long syscall_nr(struct pt_regs *regs)
+{
+	return BPF_CORE_READ(regs, syscallno);
+}
+#else
+#error "mountsnoop's BPF program knows x86 and arm64 only (set __TARGET_ARCH_*)"
+#endif
+
+/* The native calling convention, by libbpf's CO-RE macros. */
+static __always_inline void native_args(struct pt_regs *regs, __u64 *args)
+{
+	args[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	args[1] = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	args[2] = PT_REGS_PARM3_CORE_SYSCALL(regs);
+	args[3] = PT_REGS_PARM4_CORE_SYSCALL(regs);
+	args[4] = PT_REGS_PARM5_CORE_SYSCALL(regs);
+	args[5] = 0;
+}
+
+/*
+ * Why a call returned without having entered, from what seccomp leaves
+ * behind: a KILL verdict marks the task dead; TRAP rolls the result back
+ * to the call's number and queues SIGSYS; ERRNO and a supervisor's answer
+ * leave the task in filter mode, and only a supervisor needs a listener.
+ * Without a filter there is no evidence of seccomp at all.
+ */
+static __always_inline __u8 seccomp_origin(struct task_struct *task, struct pt_regs *regs,
+					    long ret)
+{
+	struct seccomp_filter *f;
+	int mode = BPF_CORE_READ(task, seccomp.mode);
+
+	if (mode == SECCOMP_MODE_DEAD)
+		return ORIGIN_SECCOMP_KILL;
+	if (mode != SECCOMP_MODE_FILTER)
+		return ORIGIN_ENTRY_NOT_SEEN;
+	if ((BPF_CORE_READ(task, pending.signal.sig[0]) & SIGSYS_BIT) && ret == syscall_nr(regs))
+		return ORIGIN_SECCOMP_TRAP;
+	/* An entry may have been dropped: no claim then. */
+	if (entries_dropped)
+		return ORIGIN_ENTRY_NOT_SEEN;
+	f = BPF_CORE_READ(task, seccomp.filter);
+	for (int i = 0; i < 8 && f; i++) {
+		if (BPF_CORE_READ(f, notif))
+			return ORIGIN_SECCOMP_USER_NOTIF;
+		f = BPF_CORE_READ(f, prev);
+	}
+	return ORIGIN_SECCOMP_ERRNO;
+}
+
+/*
+ * An exit with no entry: seccomp refused the call (or a supervisor
+ * answered it) before the entry tracepoint, or the call was already
+ * running when tracing began. The arguments are in the registers saved
+ * at entry; what they point to is read now, and marked so.
+ */
+static __always_inline int on_exit_unentered(void *ctx, __u32 call, long ret, __u8 abi,
+					      struct pt_regs *regs)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	__u32 zero = 0;
+	struct task_struct *task;
+	struct event_buf *e;
+	__u8 origin;
+	__u32 len;
+
+	if (!caller_wanted(pid_tgid))
+		return 0;
+	/* A native call's registers: the task's (Linux 5.15). */
+	if (!regs) {
+		if (!bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs)) {
+			stat_inc(STAT_EXIT_ONLY_LOST);
+			return 0;
+		}
+		regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	}
+	task = (struct task_struct *)bpf_get_current_task();
+	if (!armed || bpf_map_lookup_elem(&entered_before, &tid)) {
+		bpf_map_delete_elem(&entered_before, &tid);
+		origin = ORIGIN_ENTRY_NOT_SEEN;
+	} else {
+		origin = seccomp_origin(task, regs, ret);
+	}
+	/* A TRAP or KILL result is the call's number: a failure all the same. */
+	if (failed_only && ret >= 0 && origin != ORIGIN_SECCOMP_TRAP && origin != ORIGIN_SECCOMP_KILL)
+		return 0;
+	e = bpf_map_lookup_elem(&scratch, &zero);
+	if (!e)
+		return 0;
+	if (abi == ABI_COMPAT)
+		compat_args(regs, e->hdr.args);
+	else
+		native_args(regs, e->hdr.args);
+	/* The start is not known: the exit stands for it. */
+	e->hdr.start_ns = bpf_ktime_get_ns();
+	e->hdr.latency_ns = 0;
+	clear_arg_data(&e->hdr.ad);
+	len = read_args(e->data, &e->hdr.ad, e->hdr.args, call, 0, 0x3f);
+	e->hdr.read_at_exit = data_mask(&e->hdr.ad);
+	e->hdr.read_after_call = 0;
+	e->hdr.abi = abi;
+	e->hdr.origin = origin;
+	fill_caller(e, pid_tgid, call, ret);
+	return submit(ctx, e, len);
+}
+
 /*
  * A call returns: take back its entry and send one complete event. What
  * the entry could not read (a page the process had not touched yet) is
- * read now, and marked as read at exit.
+ * read now, and marked as read at exit. `regs` are the call's registers
+ * where the hook has them (NULL: found when needed).
  */
-static __always_inline int on_exit(void *ctx, __u32 call, long ret)
+static __always_inline int on_exit(void *ctx, __u32 call, long ret, __u8 abi,
+				   struct pt_regs *regs)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
@@ -488,13 +744,12 @@ static __always_inline int on_exit(void *ctx, __u32 call, long ret)
 	struct pending_call *p;
 	struct pending_data *big;
 	struct event_buf *e;
-	struct task_struct *task;
 	__u32 len;
 	__u8 late;
 
 	p = bpf_map_lookup_elem(&pending, &tid);
 	if (!p)
-		return 0;
+		return on_exit_unentered(ctx, call, ret, abi, regs);
 	e = bpf_map_lookup_elem(&scratch, &zero);
 	if (!e || p->h.call != call || (failed_only && ret >= 0)) {
 		if (p->h.big)
@@ -508,6 +763,8 @@ static __always_inline int on_exit(void *ctx, __u32 call, long ret)
 	for (int i = 0; i < SYSCALL_ARGS; i++)
 		e->hdr.args[i] = p->h.args[i];
 	e->hdr.ad = p->h.ad;
+	e->hdr.abi = p->h.abi;
+	e->hdr.origin = ORIGIN_CALL;
 	len = p->h.data_len;
 	if (p->h.big) {
 		big = bpf_map_lookup_elem(&pending_big, &tid);
@@ -531,22 +788,7 @@ static __always_inline int on_exit(void *ctx, __u32 call, long ret)
 	/* Only those that the second try could read were read at exit. */
 	e->hdr.read_at_exit = late & ~unread_mask(&e->hdr.ad);
 	e->hdr.read_after_call = 0;
-
-	task = (struct task_struct *)bpf_get_current_task();
-	e->hdr.ret = ret;
-	e->hdr.call = call;
-	e->hdr.pid = pid_tgid >> 32;
-	e->hdr.tid = tid;
-	e->hdr.uid = (__u32)bpf_get_current_uid_gid();
-	e->hdr.mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
-	bpf_get_current_comm(e->hdr.comm, sizeof(e->hdr.comm));
-	if (want_parent) {
-		e->hdr.ppid = BPF_CORE_READ(task, real_parent, tgid);
-		BPF_CORE_READ_STR_INTO(&e->hdr.pcomm, task, real_parent, comm);
-	} else {
-		e->hdr.ppid = 0;
-		e->hdr.pcomm[0] = 0;
-	}
+	fill_caller(e, pid_tgid, call, ret);
 	return submit(ctx, e, len);
 }
 
@@ -567,7 +809,7 @@ static __always_inline int enter_tp(struct trace_event_raw_sys_enter *ctx, __u32
 		args[3] = ctx->args[3];
 	if (nargs > 4)
 		args[4] = ctx->args[4];
-	return on_enter(args, call);
+	return on_enter(args, call, ABI_NATIVE);
 }
 
 #define CALL_PROGRAMS(tp, call, nargs)                                                   \
@@ -579,7 +821,7 @@ static __always_inline int enter_tp(struct trace_event_raw_sys_enter *ctx, __u32
 	SEC("tracepoint/syscalls/sys_exit_" #tp)                                          \
 	int exit_##tp(struct trace_event_raw_sys_exit *ctx)                               \
 	{                                                                                  \
-		return on_exit(ctx, call, ctx->ret);                                      \
+		return on_exit(ctx, call, ctx->ret, ABI_NATIVE, NULL);                    \
 	}
 
 CALL_PROGRAMS(mount, CALL_MOUNT, 5)
@@ -593,3 +835,36 @@ CALL_PROGRAMS(mount_setattr, CALL_MOUNT_SETATTR, 5)
 CALL_PROGRAMS(fspick, CALL_FSPICK, 3)
 CALL_PROGRAMS(pivot_root, CALL_PIVOT_ROOT, 2)
 CALL_PROGRAMS(open_tree_attr, CALL_OPEN_TREE_ATTR, 5)
+
+#ifdef HAVE_COMPAT
+/*
+ * 32-bit calls: the per-call tracepoints skip them (the kernel's
+ * ARCH_TRACE_IGNORE_COMPAT_SYSCALLS), the raw ones do not. These run for
+ * every system call on the host, so each leaves at once unless the number
+ * is one of ours in the 32-bit table and the task is in a 32-bit call.
+ */
+SEC("raw_tp/sys_enter")
+int compat_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u32 call = compat_call(ctx->args[1]);
+	__u64 args[SYSCALL_ARGS];
+
+	if (call == CALL_COUNT || !(compat_calls & (1 << call)) ||
+	    !in_compat_syscall((struct task_struct *)bpf_get_current_task()))
+		return 0;
+	compat_args((struct pt_regs *)ctx->args[0], args);
+	return on_enter(args, call, ABI_COMPAT);
+}
+
+SEC("raw_tp/sys_exit")
+int compat_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	__u32 call = compat_call(syscall_nr(regs));
+
+	if (call == CALL_COUNT || !(compat_calls & (1 << call)) ||
+	    !in_compat_syscall((struct task_struct *)bpf_get_current_task()))
+		return 0;
+	return on_exit(ctx, call, ctx->args[1], ABI_COMPAT, regs);
+}
+#endif

@@ -44,7 +44,30 @@ enum call_id {
 	CALL_FSPICK = 8,
 	CALL_PIVOT_ROOT = 9,
 	CALL_OPEN_TREE_ATTR = 10,
-	CALL_COUNT = 11,
+	/* The old one-argument umount: 32-bit x86 only (ia32 `oldumount`). */
+	CALL_UMOUNT = 11,
+	CALL_COUNT = 12,
+};
+
+/* Which system call table the call came through. */
+enum abi {
+	ABI_NATIVE = 0, /* x86_64, aarch64 */
+	ABI_COMPAT = 1, /* i386 on x86_64, 32-bit ARM (EABI) on aarch64 */
+};
+
+/*
+ * How the call was seen. A call seccomp refused (or a supervisor answered)
+ * never reaches the entry tracepoint; its exit still comes, with the
+ * arguments in the registers saved at entry.
+ */
+enum origin {
+	ORIGIN_CALL = 0,            /* entry and exit: the call ran */
+	ORIGIN_SECCOMP_ERRNO = 1,   /* refused by a filter's SECCOMP_RET_ERRNO */
+	ORIGIN_SECCOMP_TRAP = 2,    /* SECCOMP_RET_TRAP: SIGSYS, result rolled back */
+	ORIGIN_SECCOMP_KILL = 3,    /* SECCOMP_RET_KILL_*: the task is killed */
+	ORIGIN_SECCOMP_USER_NOTIF = 4, /* answered by a supervisor (SECCOMP_RET_USER_NOTIF) */
+	ORIGIN_ENTRY_NOT_SEEN = 5,  /* no entry and no evidence of seccomp: in flight
+				     * when tracing began, or its entry was dropped */
 };
 
 /* What the event carries for each argument, in `arg_state`. */
@@ -63,11 +86,17 @@ enum arg_state {
 
 /* Counters of what could not be delivered, per CPU, in map `stats`. */
 enum stat_id {
-	STAT_ARGS_MAP_FULL = 0, /* entry seen, args map had no room: event lost */
-	STAT_OUTPUT_FAILED = 1, /* perf output failed other than for lack of room */
+	/* No room in the in-flight map: the call is shown from its exit alone. */
+	STAT_ARGS_MAP_FULL = 0,
+	STAT_OUTPUT_FAILED = 1, /* perf output failed other than for lack of room: lost */
 	STAT_BUFFER_FULL = 2,   /* perf buffer had no room: event lost */
 	STAT_BIG_ARGS_READ_LATE = 3, /* no room for large arguments at entry: read at exit */
-	STAT_COUNT = 4,
+	/*
+	 * An exit with no entry, on a kernel without bpf_task_pt_regs (before
+	 * 5.15): its arguments cannot be had, the event is lost.
+	 */
+	STAT_EXIT_ONLY_LOST = 4,
+	STAT_COUNT = 5,
 };
 
 /*
@@ -99,7 +128,7 @@ struct pending_head {
 	__u16 data_len;
 	/* The data is in map `pending_big`, not inline. */
 	__u8 big;
-	__u8 _pad;
+	__u8 abi;
 	struct arg_data ad;
 };
 
@@ -144,6 +173,9 @@ struct event_header {
 	 */
 	__u8 read_after_call;
 	struct arg_data ad;
+	__u8 abi;    /* enum abi */
+	__u8 origin; /* enum origin */
+	__u8 _pad2[6];
 	char comm[TASK_COMM_LEN];
 	char pcomm[TASK_COMM_LEN];
 };

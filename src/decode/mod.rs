@@ -28,6 +28,7 @@ pub fn describe<'a>(event: &Event<'a>, out: &mut String) -> Description<'a> {
     match event.call {
         Syscall::Mount => mount::mount(&mut p),
         Syscall::Umount2 => mount::umount2(&mut p),
+        Syscall::Umount => mount::umount(&mut p),
         Syscall::PivotRoot => mount::pivot_root(&mut p),
         Syscall::Fsopen => mount_api::fsopen(&mut p),
         Syscall::Fsconfig => mount_api::fsconfig(&mut p),

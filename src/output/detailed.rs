@@ -8,7 +8,7 @@ use super::{micros, Format};
 use crate::clock::Clock;
 use crate::decode::errno::push_return;
 use crate::decode::{describe, Description};
-use crate::event::Event;
+use crate::event::{Event, Origin};
 use crate::output::arg_state;
 
 pub struct Detailed {
@@ -62,6 +62,18 @@ impl Format for Detailed {
         let _ = writeln!(b, "{}", h.mnt_ns);
         field(b, "SYSCALL");
         let _ = writeln!(b, "{}", event.call.name());
+        field(b, "ABI");
+        let _ = writeln!(b, "{}", event.abi.name());
+        field(b, "SEEN");
+        let _ = writeln!(
+            b,
+            "{}",
+            match event.origin {
+                Origin::Call => "entry and exit".to_string(),
+                Origin::Seccomp(v) => format!("exit only: seccomp {}", v.name()),
+                Origin::EntryNotSeen => "exit only: entry not seen".to_string(),
+            }
+        );
         for arg in desc.args() {
             field(b, &arg.name.to_uppercase());
             let _ = write!(b, "{}", &self.call[arg.start..arg.end]);

@@ -8,7 +8,7 @@ use crate::clock::Clock;
 use crate::decode::errno::{errno_name, error_code};
 use crate::decode::printer::{AttrExtra, Value};
 use crate::decode::{describe, Description};
-use crate::event::Event;
+use crate::event::{Event, Origin};
 use crate::output::arg_state;
 
 pub struct Json {
@@ -109,12 +109,18 @@ struct Record<'a> {
     uid: u32,
     mnt_ns: u64,
     syscall: &'static str,
+    abi: &'static str,
     args: Args<'a, 'a>,
     arg_state: ArgStates<'a, 'a>,
     ret: i64,
     error: Option<&'static str>,
     latency_ns: u64,
     call: &'a str,
+    /// How seccomp answered a call it did not let run; null when it ran.
+    seccomp: Option<&'static str>,
+    /// False for a call seen only as it returned (refused by seccomp, or
+    /// already running when tracing began).
+    entry_seen: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     truncated: bool,
 }
@@ -142,12 +148,18 @@ impl Format for Json {
             uid: h.uid,
             mnt_ns: h.mnt_ns,
             syscall: event.call.name(),
+            abi: event.abi.name(),
             args: Args(&desc),
             arg_state: ArgStates(&desc),
             ret: h.ret,
             error,
             latency_ns: h.latency_ns,
             call: &self.call,
+            seccomp: match event.origin {
+                Origin::Seccomp(v) => Some(v.name()),
+                _ => None,
+            },
+            entry_seen: event.origin == Origin::Call,
             truncated: desc.cut(),
         };
         // Serializing plain data into a Vec cannot fail.
@@ -204,6 +216,9 @@ mod tests {
             "error",
             "latency_ns",
             "call",
+            "abi",
+            "seccomp",
+            "entry_seen",
         ] {
             assert!(v.get(key).is_some(), "{key}");
         }

@@ -10,7 +10,7 @@ use super::{micros, Format};
 use crate::clock::Clock;
 use crate::decode::errno::{errno_name, error_code};
 use crate::decode::Description;
-use crate::event::Event;
+use crate::event::{Event, Origin};
 use crate::syscalls::Syscall;
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -22,11 +22,19 @@ pub struct CallStats {
     pub avg_latency_ns: u64,
     pub max_latency_ns: u64,
     pub errors_by_name: BTreeMap<String, u64>,
+    /// Calls seccomp did not let run (counted in `calls`, and in
+    /// `errors` when they returned one), by verdict.
+    pub refused: u64,
+    pub refused_by_verdict: BTreeMap<&'static str, u64>,
 }
 
 impl CallStats {
-    fn add(&mut self, ret: i64, latency_ns: u64) {
+    fn add(&mut self, ret: i64, latency_ns: u64, origin: Origin) {
         self.calls += 1;
+        if let Origin::Seccomp(verdict) = origin {
+            self.refused += 1;
+            *self.refused_by_verdict.entry(verdict.name()).or_default() += 1;
+        }
         self.total_latency_ns += latency_ns;
         self.max_latency_ns = self.max_latency_ns.max(latency_ns);
         self.avg_latency_ns = self.total_latency_ns / self.calls;
@@ -47,6 +55,10 @@ impl CallStats {
         self.avg_latency_ns = self.total_latency_ns.checked_div(self.calls).unwrap_or(0);
         for (name, n) in &other.errors_by_name {
             *self.errors_by_name.entry(name.clone()).or_default() += n;
+        }
+        self.refused += other.refused;
+        for (verdict, n) in &other.refused_by_verdict {
+            *self.refused_by_verdict.entry(verdict).or_default() += n;
         }
     }
 }
@@ -76,8 +88,8 @@ impl Summary {
         let mut t = String::new();
         let _ = writeln!(
             t,
-            "{:<16} {:>8} {:>8} {:>12} {:>12}  ERRORS BY NAME",
-            "CALL", "CALLS", "ERRORS", "AVG(us)", "MAX(us)"
+            "{:<16} {:>8} {:>8} {:>8} {:>12} {:>12}  ERRORS BY NAME",
+            "CALL", "CALLS", "ERRORS", "REFUSED", "AVG(us)", "MAX(us)"
         );
         let total = self.total();
         let rows = self.per_call.iter().map(|(c, s)| (c.name(), s));
@@ -89,10 +101,11 @@ impl Summary {
                 .collect();
             let _ = writeln!(
                 t,
-                "{:<16} {:>8} {:>8} {:>12} {:>12}  {}",
+                "{:<16} {:>8} {:>8} {:>8} {:>12} {:>12}  {}",
                 name,
                 s.calls,
                 s.errors,
+                s.refused,
                 micros(s.avg_latency_ns),
                 micros(s.max_latency_ns),
                 errors.join(",")
@@ -123,7 +136,7 @@ impl Format for Summary {
         self.per_call
             .entry(event.call)
             .or_default()
-            .add(h.ret, h.latency_ns);
+            .add(h.ret, h.latency_ns, event.origin);
         Description::default()
     }
 
@@ -169,7 +182,7 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         let mount = text.lines().find(|l| l.starts_with("mount ")).unwrap();
         let f: Vec<&str> = mount.split_whitespace().collect();
-        assert_eq!(f, ["mount", "2", "1", "2.000", "3.000", "ENODEV:1"]);
+        assert_eq!(f, ["mount", "2", "1", "0", "2.000", "3.000", "ENODEV:1"]);
         let total = text.lines().find(|l| l.starts_with("total")).unwrap();
         assert!(total.contains("EINVAL:1,ENODEV:1"), "{total}");
     }

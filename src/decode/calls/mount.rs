@@ -1,4 +1,5 @@
-//! mount(2), umount2(2) and pivot_root(2), as strace prints them.
+//! mount(2), umount2(2), the old umount and pivot_root(2), as strace
+//! prints them.
 
 use crate::decode::printer::Printer;
 use crate::decode::xlat::{
@@ -48,6 +49,11 @@ pub fn mount(p: &mut Printer) {
 pub fn umount2(p: &mut Printer) {
     p.path(0);
     p.flags32(1, &UMOUNT_FLAGS);
+}
+
+/// umount(target): the old call, 32-bit x86 only.
+pub fn umount(p: &mut Printer) {
+    p.path(0);
 }
 
 /// pivot_root(new_root, put_old)

@@ -1,3 +1,13 @@
+/*
+ * The kernel's types for CO-RE, x86_64: generated from the BTF of Linux
+ * 6.18.44 (x86_64; this project's build machine). CO-RE relocates every
+ * field access at load time, so one file serves every kernel (5.10 to
+ * 6.18 are tested). To regenerate, on an x86_64 machine:
+ *
+ *   bpftool btf dump file /sys/kernel/btf/vmlinux format c > src/bpf/x86_64/vmlinux.h
+ *
+ * and put this comment back.
+ */
 #ifndef __VMLINUX_H__
 #define __VMLINUX_H__
 
