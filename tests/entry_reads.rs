@@ -49,52 +49,6 @@ fn arguments_rewritten_during_a_blocked_call_print_as_given() {
     assert_eq!(calls, expected, "{}", done.stderr);
 }
 
-/// Each process's calls, in the order of their pids, as multisets of CALL
-/// text with the scenario's directory replaced by BASE and user-space
-/// addresses (they move with ASLR from run to run) by ADDR.
-fn per_process(calls: Vec<(u32, String)>) -> Vec<Vec<String>> {
-    let mut by_pid: std::collections::BTreeMap<u32, Vec<String>> = Default::default();
-    for (pid, call) in calls {
-        let call = match call.find("/tmp/mountsnoop-test.") {
-            Some(at) => call.replace(&call[at..at + 27], "BASE"),
-            None => call,
-        };
-        by_pid
-            .entry(pid)
-            .or_default()
-            .push(without_addresses(&call));
-    }
-    by_pid
-        .into_values()
-        .map(|mut v| {
-            v.sort();
-            v
-        })
-        .collect()
-}
-
-/// `call` with every `0x` number of 9 digits or more (a user-space
-/// address, never a flag word here) replaced by ADDR.
-fn without_addresses(call: &str) -> String {
-    let mut out = String::new();
-    let mut rest = call;
-    while let Some(at) = rest.find("0x") {
-        let digits = rest[at + 2..]
-            .bytes()
-            .take_while(u8::is_ascii_hexdigit)
-            .count();
-        out.push_str(&rest[..at]);
-        if digits >= 9 {
-            out.push_str("ADDR");
-        } else {
-            out.push_str(&rest[at..at + 2 + digits]);
-        }
-        rest = &rest[at + 2 + digits..];
-    }
-    out.push_str(rest);
-    out
-}
-
 const UNTOUCHED_CALLS: &str =
     "mount,umount2,fsopen,fsconfig,move_mount,open_tree,fspick,mount_setattr,pivot_root";
 

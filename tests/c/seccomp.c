@@ -440,7 +440,6 @@ int main(int argc, char **argv)
             sup_status = EXIT_SETUP;
         } else {
             sup_status = supervise(listener, mode == NOTIF_CONTINUE);
-            close(listener);
         }
         close(sv[0]);
     }
@@ -448,6 +447,13 @@ int main(int argc, char **argv)
         leave_private_tmpfs();
         setup_fail("waitpid");
     }
+    /*
+     * The listener lives as long as the supervised process, as a real
+     * supervisor's does (LXD, sysbox): closing it sooner would race with
+     * the answered call's return.
+     */
+    if (listener >= 0)
+        close(listener);
     leave_private_tmpfs();
     printf("pids %d\n", (int)child);
     fflush(stdout);

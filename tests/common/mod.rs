@@ -282,7 +282,8 @@ pub fn strace_calls(dir: &Path, calls: &str, cmd: &[&str]) -> BTreeMap<u32, Vec<
         let text = std::fs::read_to_string(&path).unwrap();
         let calls: Vec<String> = text
             .lines()
-            .filter(|l| !l.starts_with("+++") && !l.starts_with("---"))
+            // Signals, exits and personality changes are not calls.
+            .filter(|l| !l.starts_with("+++") && !l.starts_with("---") && !l.starts_with("[ "))
             .map(unpad_strace)
             .collect();
         if !calls.is_empty() {
@@ -341,4 +342,113 @@ pub fn as_strace_6_1(line: &str) -> String {
             "FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSYMFOLLOW)",
             "FSMOUNT_CLOEXEC, 0x200000 /* MOUNT_ATTR_??? */)",
         )
+}
+
+/// Each process's calls, in the order of their pids, as multisets of CALL
+/// text with the scenario's directory replaced by BASE and user-space
+/// addresses (they move with ASLR from run to run) by ADDR.
+pub fn per_process(calls: Vec<(u32, String)>) -> Vec<Vec<String>> {
+    let mut by_pid: std::collections::BTreeMap<u32, Vec<String>> = Default::default();
+    for (pid, call) in calls {
+        let call = match call.find("/tmp/mountsnoop-test.") {
+            Some(at) => call.replace(&call[at..at + 27], "BASE"),
+            None => call,
+        };
+        by_pid
+            .entry(pid)
+            .or_default()
+            .push(without_addresses(&call));
+    }
+    by_pid
+        .into_values()
+        .map(|mut v| {
+            v.sort();
+            v
+        })
+        .collect()
+}
+
+/// `call` with every pointer-sized hex argument (8 digits or more, an
+/// argument of its own: a user-space address, which moves with ASLR from
+/// run to run) replaced by ADDR. Flag words stay: they stand after `|`
+/// or before a comment.
+pub fn without_addresses(call: &str) -> String {
+    let mut out = String::new();
+    let mut rest = call;
+    while let Some(at) = rest.find("0x") {
+        let digits = rest[at + 2..]
+            .bytes()
+            .take_while(u8::is_ascii_hexdigit)
+            .count();
+        let end = at + 2 + digits;
+        let alone_before =
+            out.ends_with('(') || rest[..at].ends_with('(') || rest[..at].ends_with(", ");
+        let alone_after = rest[end..].starts_with(',') || rest[end..].starts_with(')');
+        out.push_str(&rest[..at]);
+        if digits >= 8 && alone_before && alone_after {
+            out.push_str("ADDR");
+        } else {
+            out.push_str(&rest[at..end]);
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Runs `cmd` under strace (a separate run: strace's own reads fault
+/// pages in, so it must not watch mountsnoop's run) and returns its calls
+/// as `per_process` takes them.
+pub fn strace_run(tag: &str, calls: &str, cmd: &[&str]) -> Vec<(u32, String)> {
+    let dir = temp_dir(tag);
+    let strace = strace_calls(&dir, calls, cmd);
+    let _ = std::fs::remove_dir_all(dir);
+    strace
+        .into_iter()
+        .flat_map(|(tid, calls)| calls.into_iter().map(move |c| (tid, c)))
+        .collect()
+}
+
+/// The test programs of tests/c, built once per test run into the target
+/// directory (tests/c/build.sh); the path of `name`.
+pub fn c_program(name: &str) -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let dir = BUILT.get_or_init(|| {
+        let out = Path::new(MOUNTSNOOP)
+            .parent()
+            .expect("the binary's directory")
+            .join("c-tests");
+        let status = Command::new("tests/c/build.sh")
+            .arg(&out)
+            .status()
+            .expect("run tests/c/build.sh");
+        assert!(status.success(), "tests/c/build.sh failed (see above)");
+        out
+    });
+    dir.join(name)
+}
+
+/// Runs a C test program to completion; returns the pids it says made
+/// its calls (its `pids ...` line).
+pub fn run_c(name: &str, args: &[&str]) -> Vec<u32> {
+    let out = Command::new(c_program(name))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run a C test program");
+    assert!(
+        out.status.success(),
+        "{name} {args:?}: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("pids "))
+        .expect("a pids line");
+    line[5..]
+        .split_whitespace()
+        .map(|p| p.parse().unwrap())
+        .collect()
 }

@@ -1,0 +1,223 @@
+//! Calls refused before they ran: seccomp's answers, seen from the exit
+//! alone, printed as strace prints them and labelled with the verdict.
+
+mod common;
+
+use common::*;
+
+const CALLS: &str = "mount,umount2,fsopen,move_mount";
+
+/// The JSON events of `pids`.
+fn events_of(stdout: &str, pids: &[u32]) -> Vec<serde_json::Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| pids.contains(&(v["pid"].as_u64().unwrap() as u32)))
+        .collect()
+}
+
+/// `seccomp MODE` alone under mountsnoop, and its calls under a separate
+/// strace run: the same CALL text, process by process; returns our
+/// events of the calls' process.
+fn refused(mode: &str) -> Vec<serde_json::Value> {
+    // Only this program's calls: the storm below runs meanwhile.
+    let snoop = Snoop::start(&["--json", "-n", "seccomp"]);
+    let pids = run_c("seccomp", &[mode]);
+    let done = snoop.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    let ours = events_of(&done.stdout, &pids);
+    let texts: Vec<(u32, String)> = ours
+        .iter()
+        .map(|v| {
+            (
+                v["pid"].as_u64().unwrap() as u32,
+                v["call"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let path = c_program("seccomp");
+    let theirs: Vec<(u32, String)> = strace_run(
+        &format!("seccomp-{mode}"),
+        CALLS,
+        &[path.to_str().unwrap(), mode],
+    );
+    // strace sees the parent's set-up too; ours are the child's calls.
+    let theirs = per_process(theirs);
+    let ours = per_process(texts);
+    assert_eq!(ours.len(), 1, "{ours:#?}");
+    assert!(
+        theirs.contains(&ours[0]),
+        "mountsnoop {ours:#?}\nstrace {theirs:#?}"
+    );
+    assert!(!done.stderr.contains("Lost"), "{}", done.stderr);
+    events_of(&done.stdout, &pids)
+}
+
+fn verdicts(events: &[serde_json::Value]) -> Vec<(String, String)> {
+    events
+        .iter()
+        .map(|v| {
+            let call = v["call"].as_str().unwrap();
+            (
+                call[..call.find('(').unwrap()].to_string(),
+                v["seccomp"].as_str().unwrap_or("ran").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn seccomp_errno() {
+    require_bpf!();
+    let events = refused("errno");
+    assert_eq!(
+        verdicts(&events),
+        [
+            ("mount", "errno"),
+            ("umount2", "errno"),
+            ("fsopen", "errno"),
+            ("move_mount", "errno")
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    assert!(events
+        .iter()
+        .all(|v| v["error"] == "EACCES" && v["entry_seen"] == false));
+    // Arguments from the registers, strings read at exit and marked.
+    assert_eq!(
+        events[0]["arg_state"]["target"],
+        serde_json::json!(["read_at_exit"])
+    );
+}
+
+#[test]
+fn seccomp_trap() {
+    require_bpf!();
+    let events = refused("trap");
+    assert_eq!(
+        verdicts(&events),
+        [("mount".to_string(), "trap".to_string())]
+    );
+    // The rolled-back register: the call's number.
+    assert_eq!(events[0]["ret"], libc::SYS_mount);
+}
+
+#[test]
+fn seccomp_kill() {
+    require_bpf!();
+    let events = refused("kill");
+    assert_eq!(
+        verdicts(&events),
+        [("mount".to_string(), "kill".to_string())]
+    );
+    assert_eq!(events[0]["ret"], libc::SYS_mount);
+}
+
+#[test]
+fn seccomp_user_notif_answered_by_a_supervisor() {
+    require_bpf!();
+    let events = refused("notif");
+    assert_eq!(
+        verdicts(&events),
+        [
+            ("mount", "user_notif"),
+            ("umount2", "user_notif"),
+            ("fsopen", "user_notif")
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    let results: Vec<&str> = events
+        .iter()
+        .map(|v| v["error"].as_str().unwrap_or("ok"))
+        .collect();
+    assert_eq!(results, ["EPERM", "ok", "ENODEV"]);
+}
+
+/// SECCOMP_USER_NOTIF_FLAG_CONTINUE: the calls run, and are seen whole.
+#[test]
+fn seccomp_user_notif_continue_runs_the_calls() {
+    require_bpf!();
+    let events = refused("notif-continue");
+    assert_eq!(
+        verdicts(&events),
+        [("mount", "ran"), ("umount2", "ran"), ("fsopen", "ran")]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    assert!(events.iter().all(|v| v["entry_seen"] == true));
+}
+
+/// -x and --summary treat refusals as the failures they are, and the
+/// summary counts them apart.
+#[test]
+fn failed_filter_and_summary_count_refusals() {
+    require_bpf!();
+    let failed = Snoop::start(&["-x", "--json", "-n", "seccomp"]);
+    let summary = Snoop::start(&["--summary", "--json", "-n", "seccomp"]);
+    let pids = run_c("seccomp", &["errno"]);
+    let failed = failed.stop();
+    let summary = summary.stop();
+    assert_eq!(
+        events_of(&failed.stdout, &pids).len(),
+        4,
+        "{}",
+        failed.stdout
+    );
+    // Other processes may mount meanwhile: at least our four refusals.
+    let v: serde_json::Value = serde_json::from_str(summary.stdout.trim()).unwrap();
+    assert!(v["total"]["refused"].as_u64().unwrap() >= 4, "{v}");
+    assert!(
+        v["calls"]["move_mount"]["refused_by_verdict"]["errno"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+}
+
+/// 100,000 refused calls: all printed, none lost, nothing left in the
+/// in-flight map (a refused call never had an entry). A refused call
+/// costs the caller about 0.3 us: the storm makes its 24 MB of events in
+/// a few tens of milliseconds, so the buffer is sized to hold them all
+/// (32 MiB per CPU) whatever else the machine is doing.
+#[test]
+fn a_storm_of_refused_calls_loses_nothing() {
+    require_bpf!();
+    // Under another name (the command name is the file's), so that the
+    // other tests of this file, filtering on `seccomp`, do not see it.
+    let storm = c_program("seccomp").with_file_name("seccomp-storm");
+    let _ = std::fs::remove_file(&storm);
+    std::fs::copy(c_program("seccomp"), &storm).unwrap();
+    let snoop = Snoop::start(&[
+        "-n",
+        "seccomp-storm",
+        "--perf-pages",
+        "8192",
+        "--syscall",
+        "mount",
+    ]);
+    let out = std::process::Command::new(&storm)
+        .args(["storm", "100000"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let pids: Vec<u32> = text
+        .trim()
+        .strip_prefix("pids ")
+        .unwrap()
+        .split_whitespace()
+        .map(|p| p.parse().unwrap())
+        .collect();
+    let done = snoop.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    let n = lines(&done.stdout)
+        .iter()
+        .filter(|l| pids.contains(&l.pid))
+        .count();
+    assert_eq!(n, 100_000, "{}", done.stderr);
+    assert!(!done.stderr.contains("Lost"), "{}", done.stderr);
+    assert!(
+        !done.stderr.contains("still in progress"),
+        "{}",
+        done.stderr
+    );
+}

@@ -1,0 +1,126 @@
+//! 32-bit calls: a 32-bit program, and a 64-bit one using `int $0x80`,
+//! seen and printed as strace prints them for that process.
+
+mod common;
+
+use common::*;
+
+const CALLS: &str = "mount,umount,umount2,fsopen,fsconfig,fsmount,move_mount,open_tree,\
+                     mount_setattr,fspick,pivot_root";
+
+/// One call as mountsnoop printed it: pid, ABI, CALL text.
+type Seen = (u32, String, String);
+
+/// `name`'s calls under mountsnoop (run alone), with their ABI, and the
+/// same program's calls under a separate strace run, per process.
+fn ours_and_strace(name: &str, args: &[&str]) -> (Vec<Seen>, Vec<Vec<String>>) {
+    let snoop = Snoop::start(&["--json"]);
+    let pids = run_c(name, args);
+    let done = snoop.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    let ours: Vec<Seen> = done
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| pids.contains(&(v["pid"].as_u64().unwrap() as u32)))
+        .map(|v| {
+            (
+                v["pid"].as_u64().unwrap() as u32,
+                v["abi"].as_str().unwrap().to_string(),
+                v["call"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let path = c_program(name);
+    let mut cmd = vec![path.to_str().unwrap()];
+    cmd.extend_from_slice(args);
+    let theirs = per_process(
+        strace_run(name, CALLS, &cmd)
+            .into_iter()
+            // strace 6.1 does not know open_tree_attr: compared elsewhere.
+            .filter(|(_, c)| !c.starts_with("syscall_0x1d3("))
+            .collect(),
+    );
+    (ours, theirs)
+}
+
+fn compare(ours: &[Seen], theirs: Vec<Vec<String>>) {
+    let ours = per_process(
+        ours.iter()
+            .filter(|(_, _, c)| !c.starts_with("open_tree_attr("))
+            .map(|(p, _, c)| (*p, as_strace_6_1(c)))
+            .collect(),
+    );
+    assert_eq!(ours, theirs, "mountsnoop (alone) vs strace (separate run)");
+}
+
+#[test]
+fn a_32_bit_programs_calls_match_strace() {
+    require_bpf!();
+    let (ours, theirs) = ours_and_strace("mount32", &[]);
+    // Every call, through the 32-bit table: the old umount too.
+    assert!(ours.len() >= 35, "{ours:#?}");
+    assert!(ours.iter().all(|(_, abi, _)| abi == "i386"), "{ours:#?}");
+    for call in [
+        "umount(",
+        "umount2(",
+        "fsmount(",
+        "move_mount(",
+        "pivot_root(",
+        "open_tree_attr(",
+    ] {
+        assert!(
+            ours.iter().any(|(_, _, c)| c.starts_with(call)),
+            "no {call}: {ours:#?}"
+        );
+    }
+    compare(&ours, theirs);
+}
+
+#[test]
+fn int_0x80_from_a_64_bit_program_matches_strace() {
+    require_bpf!();
+    let (ours, theirs) = ours_and_strace("int80", &[]);
+    let int80: Vec<_> = ours.iter().filter(|(_, abi, _)| abi == "i386").collect();
+    // mount, umount2, mount, umount, failing mount; the set-up is 64-bit.
+    assert_eq!(int80.len(), 5, "{ours:#?}");
+    compare(&ours, theirs);
+}
+
+/// --no-32bit leaves them out (and says nothing false about them).
+#[test]
+fn no_32bit_leaves_32_bit_calls_out() {
+    require_bpf!();
+    let snoop = Snoop::start(&["--no-32bit", "--json"]);
+    let pids = run_c("mount32", &[]);
+    let done = snoop.stop();
+    let ours: Vec<&str> = done
+        .stdout
+        .lines()
+        .filter(|l| pids.iter().any(|p| l.contains(&format!("\"pid\":{p},"))))
+        .collect();
+    assert!(ours.is_empty(), "{ours:#?}");
+}
+
+/// `--syscall umount2` brings the old umount along; `--syscall umount`
+/// is the old call alone.
+#[test]
+fn syscall_umount2_selects_the_old_umount_too() {
+    require_bpf!();
+    for (flag, want) in [
+        ("umount2", &["umount", "umount2"][..]),
+        ("umount", &["umount"][..]),
+    ] {
+        let snoop = Snoop::start(&["--syscall", flag]);
+        let pids = run_c("mount32", &[]);
+        let done = snoop.stop();
+        let mut names: Vec<String> = lines(&done.stdout)
+            .into_iter()
+            .filter(|l| pids.contains(&l.pid))
+            .map(|l| l.call[..l.call.find('(').unwrap()].to_string())
+            .collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names, want, "--syscall {flag}");
+    }
+}
