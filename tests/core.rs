@@ -14,7 +14,7 @@ fn core_calls_match_strace() {
     require_bpf!();
     let dir = temp_dir("core-strace");
     let snoop = Snoop::start(&[]);
-    let strace = strace_calls(&dir, "mount,umount2", &[WORKLOAD, "core"]);
+    let strace = strace_calls(&dir, "mount,umount2", &[workload(), "core"]);
     let done = snoop.stop();
     assert!(done.status.success(), "{}", done.stderr);
 

@@ -30,7 +30,7 @@ fn hostile_strings_match_strace() {
     require_bpf!();
     let dir = temp_dir("hostile-strace");
     let snoop = Snoop::start(&[]);
-    let strace = strace_calls(&dir, "mount,umount2", &[WORKLOAD, "hostile"]);
+    let strace = strace_calls(&dir, "mount,umount2", &[workload(), "hostile"]);
     let done = snoop.stop();
     assert!(done.status.success(), "{}", done.stderr);
 

@@ -18,7 +18,7 @@ fn blocked(n: usize) -> (Child, BufReader<ChildStdout>, Vec<u32>) {
 }
 
 fn blocked_as(n: usize, comm: &str) -> (Child, BufReader<ChildStdout>, Vec<u32>) {
-    let mut child = Command::new(WORKLOAD)
+    let mut child = Command::new(workload())
         .args(["fuse-block", &n.to_string()])
         .env("MOUNTSNOOP_WORKLOAD_COMM", comm)
         .stdin(Stdio::piped())
@@ -125,7 +125,7 @@ fn a_full_inflight_map_counts_every_loss() {
     require_bpf!();
     let comm = "inflight-cap";
     let storm = || {
-        let status = Command::new(WORKLOAD)
+        let status = Command::new(workload())
             .args(["storm", "2"])
             .env("MOUNTSNOOP_WORKLOAD_COMM", comm)
             .status()

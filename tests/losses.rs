@@ -49,7 +49,7 @@ fn stalled_reader_loses_only_counted_events() {
         rest
     });
 
-    let storm = Command::new(WORKLOAD)
+    let storm = Command::new(workload())
         .args(["storm", &pairs.to_string()])
         .env("MOUNTSNOOP_WORKLOAD_COMM", comm)
         .status()

@@ -42,7 +42,7 @@ fn mount_api_calls_match_strace() {
     require_bpf!();
     let dir = temp_dir("mount-api-strace");
     let snoop = Snoop::start(&[]);
-    let mut strace = strace_calls(&dir, CALLS, &[WORKLOAD, "mount-api"]);
+    let mut strace = strace_calls(&dir, CALLS, &[workload(), "mount-api"]);
     let done = snoop.stop();
     assert!(done.status.success(), "{}", done.stderr);
 

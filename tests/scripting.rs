@@ -25,11 +25,11 @@ fn attempt(uid: Option<u32>, comm: Option<&str>) -> u32 {
                 &format!("--reuid={uid}"),
                 &format!("--regid={uid}"),
                 "--clear-groups",
-                WORKLOAD,
+                workload(),
             ]);
             c
         }
-        None => Command::new(WORKLOAD),
+        None => Command::new(workload()),
     };
     cmd.arg("attempt");
     if let Some(comm) = comm {

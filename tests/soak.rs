@@ -93,7 +93,7 @@ fn soak_keeps_memory_and_map_flat() {
     let mut samples: Vec<(u64, u64, usize)> = Vec::new();
     let mut next_sample = Duration::ZERO;
     while start.elapsed() < Duration::from_secs(secs) {
-        let ok = Command::new(WORKLOAD)
+        let ok = Command::new(workload())
             .args(["storm", "1000"])
             .env("MOUNTSNOOP_WORKLOAD_COMM", comm)
             .status()

@@ -7,11 +7,69 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{channel, Receiver};
+use std::sync::OnceLock;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 pub const MOUNTSNOOP: &str = env!("CARGO_BIN_EXE_mountsnoop");
-pub const WORKLOAD: &str = env!("CARGO_BIN_EXE_mountsnoop-test-workload");
+
+/// The test workload (a package of its own, tests/workload), built on
+/// first use by this test run's cargo, with the same target directory,
+/// target and profile as mountsnoop: it lands next to it. Built once per
+/// run; cargo leaves it alone when it is fresh.
+pub fn workload() -> &'static str {
+    static PATH: OnceLock<String> = OnceLock::new();
+    PATH.get_or_init(build_workload)
+}
+
+fn build_workload() -> String {
+    let name = "mountsnoop-test-workload";
+    // MOUNTSNOOP is TARGET_DIR[/TRIPLE]/PROFILE_DIR/mountsnoop, and
+    // CARGO_TARGET_TMPDIR is TARGET_DIR/tmp.
+    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("CARGO_TARGET_TMPDIR is in the target directory");
+    let profile_dir = Path::new(MOUNTSNOOP)
+        .parent()
+        .expect("mountsnoop's directory");
+    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") => "dev",
+        Some(other) => other,
+        None => panic!("no profile directory in {MOUNTSNOOP}"),
+    };
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo
+        .args([
+            "build",
+            "--locked",
+            "--quiet",
+            "-p",
+            name,
+            "--profile",
+            profile,
+        ])
+        .arg("--manifest-path")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+        .arg("--target-dir")
+        .arg(target_dir);
+    let triple_dir = profile_dir.parent().expect("the profile's parent");
+    if triple_dir != target_dir {
+        cargo
+            .arg("--target")
+            .arg(triple_dir.file_name().expect("a target triple"));
+    }
+    let out = cargo
+        .output()
+        .expect("run cargo to build the test workload");
+    assert!(
+        out.status.success(),
+        "{cargo:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = profile_dir.join(name);
+    assert!(path.is_file(), "{cargo:?} made no {}", path.display());
+    path.into_os_string().into_string().expect("a UTF-8 path")
+}
 
 /// True when this machine can load BPF programs (we are root). Without
 /// it a test skips with a reason, unless MOUNTSNOOP_REQUIRE_BPF=1 (as in
@@ -163,7 +221,7 @@ pub fn stderr_lines(child: &mut Child) -> Receiver<String> {
 /// A workload that waits on stdin before its first call, so that a test
 /// can learn its pid and start tracing it first; `release` lets it go.
 pub fn gated(scenario: &[&str], env: &[(&str, &str)]) -> Child {
-    Command::new(WORKLOAD)
+    Command::new(workload())
         .arg("gated")
         .args(scenario)
         .envs(env.iter().copied())
@@ -181,7 +239,7 @@ pub fn release(mut child: Child) {
 
 /// Runs a workload scenario to completion; returns its pid.
 pub fn run_workload(scenario: &str, args: &[&str]) -> u32 {
-    let mut child = Command::new(WORKLOAD)
+    let mut child = Command::new(workload())
         .arg(scenario)
         .args(args)
         .spawn()
