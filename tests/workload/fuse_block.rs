@@ -5,15 +5,11 @@
 //! anything else, or end of input, closes the FUSE connection, which
 //! fails their calls.
 
-use std::ffi::CString;
 use std::io::{BufRead, Write};
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-fn cpath(p: &Path) -> CString {
-    CString::new(p.as_os_str().as_bytes()).expect("no NUL")
-}
+use crate::shared::{cpath, cstr, mkdir};
 
 /// True when `pid` is inside mount(2) (its /proc syscall line starts
 /// with the syscall number).
@@ -28,19 +24,19 @@ pub fn run(base: &Path, args: &[String]) -> Result<(), String> {
         .map_or(Ok(3), |a| a.parse())
         .map_err(|e| format!("fuse-block count: {e}"))?;
     let dir = base.join("fuse");
-    std::fs::create_dir(&dir).map_err(|e| format!("mkdir: {e}"))?;
+    mkdir(&dir)?;
     let dev = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open("/dev/fuse")
         .map_err(|e| format!("/dev/fuse: {e}"))?;
     let fd = std::os::fd::AsRawFd::as_raw_fd(&dev);
-    let opts = CString::new(format!("fd={fd},rootmode=40000,user_id=0,group_id=0")).unwrap();
+    let opts = cstr(format!("fd={fd},rootmode=40000,user_id=0,group_id=0").as_bytes());
     let (name, fuse, none, tmpfs) = (
-        CString::new("mountsnoop-fuse").unwrap(),
-        CString::new("fuse").unwrap(),
-        CString::new("none").unwrap(),
-        CString::new("tmpfs").unwrap(),
+        cstr(b"mountsnoop-fuse"),
+        cstr(b"fuse"),
+        cstr(b"none"),
+        cstr(b"tmpfs"),
     );
     let dir_c = cpath(&dir);
     let target = cpath(&dir.join("x"));
