@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{channel, Receiver};
-use std::sync::OnceLock;
+use std::sync::{OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -86,14 +86,38 @@ pub fn bpf_available() -> bool {
     false
 }
 
-/// Skips the calling test (with a printed reason) where BPF is unusable.
-#[macro_export]
+/// Begins a test that traces: skips it (with a printed reason) where BPF
+/// is unusable, and holds the machine until the test ends. All the tests
+/// run in one process, side by side. Most look only at the events of the
+/// processes they started, and share the machine. `require_bpf!(alone)`
+/// is for a test that asserts on all that one mountsnoop printed or said
+/// (no event at all, no other line on stderr, nothing lost), or that
+/// floods every tracer running: no other tracing test runs beside it.
 macro_rules! require_bpf {
     () => {
-        if !common::bpf_available() {
+        let _machine = $crate::common::machine_shared();
+        if !$crate::common::bpf_available() {
             return;
         }
     };
+    (alone) => {
+        let _machine = $crate::common::machine_alone();
+        if !$crate::common::bpf_available() {
+            return;
+        }
+    };
+}
+
+/// What `require_bpf!` holds. A test that fails poisons it; the others
+/// go on all the same.
+static MACHINE: RwLock<()> = RwLock::new(());
+
+pub fn machine_shared() -> RwLockReadGuard<'static, ()> {
+    MACHINE.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+pub fn machine_alone() -> RwLockWriteGuard<'static, ()> {
+    MACHINE.write().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A running mountsnoop.

@@ -5,7 +5,7 @@
 //! (ENAMETOOLONG), mount data and a source holding such bytes, a command
 //! name holding them, and a thread whose command name is empty.
 //!
-//! tests/hostile.rs holds the same names and the number of calls: keep
+//! tests/suite/hostile.rs holds the same names and the number of calls: keep
 //! the three in step.
 
 use std::ffi::OsStr;

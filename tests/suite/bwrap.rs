@@ -2,9 +2,7 @@
 //! remounts, proc, devpts, tmpfs, pivot_root, umount2), every call of
 //! every process compared with strace 6.1.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const CALLS: &str = "mount,umount2,fsopen,fsconfig,fsmount,move_mount,open_tree,\
                      mount_setattr,fspick,pivot_root";

@@ -4,12 +4,10 @@
 //! other events from flowing while they hang, and those still blocked at
 //! exit are reported, not silently dropped.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdout, Command, Stdio};
 
-use common::*;
+use crate::common::*;
 
 /// Starts `fuse-block n` and waits until its children hang in mount(2);
 /// returns the workload, its stdout and the children's pids.

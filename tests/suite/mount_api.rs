@@ -1,9 +1,7 @@
 //! The new mount API end to end: every call of the `mount-api` workload,
 //! thread by thread, as strace 6.1 prints it.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const CALLS: &str =
     "mount,umount2,fsopen,fsconfig,fsmount,move_mount,open_tree,mount_setattr,fspick,pivot_root";

@@ -1,14 +1,12 @@
 //! Scriptable output and in-kernel filters, with the real binary: each
 //! filter gets a real event that must pass and one that must not.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 /// Calls of the core workload: 32 mounts (1 ENODEV) and 26 umount2
 /// (1 EINVAL), of which 18 on the main thread.

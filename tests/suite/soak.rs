@@ -3,15 +3,13 @@
 //! are sampled. Both must stay flat, and nothing may be lost. Prints the
 //! samples, so a long run doubles as the README's soak figures.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -56,7 +54,7 @@ fn inflight_entries(map_id: u64) -> usize {
 
 #[test]
 fn soak_keeps_memory_and_map_flat() {
-    require_bpf!();
+    require_bpf!(alone); // storms for 30 s
     let secs: u64 = std::env::var("MOUNTSNOOP_SOAK_SECS")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -4,11 +4,9 @@
 //! rendered as strace renders it, and the JSON output is one valid object
 //! per line that gives the raw strings back (invalid UTF-8 as U+FFFD).
 
-mod common;
+use crate::common::*;
 
-use common::*;
-
-include!("workload/hostile_strings.rs");
+include!("../workload/hostile_strings.rs");
 /// The workload's command name as the COMM column shows it.
 const COMM_SHOWN: &str = r#"h\n\33[31m\40\"\\\377\t\177xy"#;
 /// 2 namespace set-up calls, 9 names x 2, 2 at 4095 bytes, 2 at 4096,
