@@ -3,7 +3,7 @@
 //! and at exit the numbers add up to the events made.
 
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use crate::common::*;
 
@@ -23,53 +23,17 @@ fn stalled_reader_loses_only_counted_events() {
     let pairs = 20_000;
     let made = 2 * pairs + 3;
 
-    let mut snoop = Command::new(MOUNTSNOOP)
-        .args(["-n", comm, "--perf-pages", "16"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait for readiness on stderr, then stop reading stdout at all.
-    let mut stderr = snoop.stderr.take().unwrap();
-    let mut seen = Vec::new();
-    let mut byte = [0u8; 1];
-    while !String::from_utf8_lossy(&seen).contains("Tracing") {
-        assert_eq!(
-            stderr.read(&mut byte).unwrap(),
-            1,
-            "mountsnoop exited early"
-        );
-        seen.push(byte[0]);
-    }
-    let err_reader = std::thread::spawn(move || {
-        let mut rest = String::new();
-        let _ = stderr.read_to_string(&mut rest);
-        rest
-    });
-
-    let storm = Command::new(workload())
-        .args(["storm", &pairs.to_string()])
-        .env("MOUNTSNOOP_WORKLOAD_COMM", comm)
-        .status()
-        .unwrap();
-    assert!(storm.success());
+    // Ready, and then nobody reads its stdout during the storm.
+    let mut snoop = Snoop::start_to(&["-n", comm, "--perf-pages", "16"], Stdio::piped());
+    run_workload_as(comm, "storm", &[&pairs.to_string()]);
 
     // Stop while it is stuck writing to the full pipe, then read it all.
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(snoop.id() as i32),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .unwrap();
+    snoop.signal(nix::sys::signal::Signal::SIGINT);
     let mut stdout = String::new();
-    snoop
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    let status = snoop.wait().unwrap();
-    let stderr = err_reader.join().unwrap();
-    assert!(status.success(), "{stderr}");
+    snoop.take_stdout().read_to_string(&mut stdout).unwrap();
+    let done = snoop.finish();
+    let stderr = done.stderr;
+    assert!(done.status.success(), "{stderr}");
 
     let delivered = lines(&stdout).len() as u64;
     let total: u64 = lost_counts(&stderr, "events in total")
@@ -89,6 +53,6 @@ fn stalled_reader_loses_only_counted_events() {
     );
     assert_eq!(reported, total, "each loss was reported as it was seen");
     for line in stdout.lines() {
-        assert!(line.bytes().all(|b| (b' '..=b'~').contains(&b)));
+        assert!(printable(line));
     }
 }

@@ -4,52 +4,11 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::os::fd::OwnedFd;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::Receiver;
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
 use crate::common::*;
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
-
-/// Waits for the `Tracing` line; returns the lines seen so far.
-fn wait_ready(child: &mut Child, rx: &Receiver<String>) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut seen = Vec::new();
-    while Instant::now() < deadline {
-        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
-            let ready = line.starts_with("Tracing");
-            seen.push(line);
-            if ready {
-                return seen;
-            }
-        } else if let Ok(Some(status)) = child.try_wait() {
-            panic!("mountsnoop exited with {status} before it was ready: {seen:?}");
-        }
-    }
-    panic!("mountsnoop not ready after 60 s: {seen:?}");
-}
-
-fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("mountsnoop did not exit within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn rest_of(rx: &Receiver<String>, mut seen: Vec<String>) -> String {
-    while let Ok(line) = rx.recv_timeout(Duration::from_millis(500)) {
-        seen.push(line);
-    }
-    seen.join("\n")
-}
+use nix::sys::signal::Signal;
 
 /// SIGTERM arrives while thousands of events wait: some in the perf
 /// buffer, some rendered, with mountsnoop blocked writing to a full
@@ -61,35 +20,19 @@ fn rest_of(rx: &Receiver<String>, mut seen: Vec<String>) -> String {
 #[test]
 fn sigterm_with_a_slow_reader_loses_nothing() {
     require_bpf!(alone); // nothing lost, whoever else mounts
-    let mut child = Command::new(MOUNTSNOOP)
-        .args(["--perf-pages", "512"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let rx = stderr_lines(&mut child);
-    let seen = wait_ready(&mut child, &rx);
+    let mut snoop = Snoop::start_to(&["--perf-pages", "512"], Stdio::piped());
     // Nobody reads stdout during the storm: its pipe (64 KiB) fills
     // after a few hundred lines and mountsnoop blocks in write(2).
     let pid = run_workload("storm", &["3000"]);
-    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
+    snoop.signal(Signal::SIGTERM);
     std::thread::sleep(Duration::from_millis(500));
-    assert!(
-        child.try_wait().unwrap().is_none(),
-        "exited before its output was read"
-    );
+    assert!(snoop.running(), "exited before its output was read");
     let mut stdout = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    let status = wait_exit(&mut child);
-    let stderr = rest_of(&rx, seen);
+    snoop.take_stdout().read_to_string(&mut stdout).unwrap();
+    let done = snoop.finish();
+    let (status, stderr) = (done.status, done.stderr);
     assert!(status.success(), "{status}: {stderr}");
-    let n: usize = calls_of_pid(&stdout, pid).values().map(Vec::len).sum();
+    let n = count_of_pid(&stdout, pid);
     assert_eq!(n, 6003, "3000 pairs and 3 set-up calls; stderr: {stderr}");
     assert!(!stderr.contains("Lost"), "{stderr}");
 }
@@ -108,14 +51,7 @@ fn closed_stdout_is_never_fatal() {
         if !read_header_first {
             drop(reader.take());
         }
-        let mut child = Command::new(MOUNTSNOOP)
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(write_end))
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let rx = stderr_lines(&mut child);
-        let seen = wait_ready(&mut child, &rx);
+        let snoop = Snoop::start_to(&[], Stdio::from(write_end));
         if let Some(mut reader) = reader.take() {
             let mut header = String::new();
             BufReader::new(&mut reader).read_line(&mut header).unwrap();
@@ -123,8 +59,8 @@ fn closed_stdout_is_never_fatal() {
             drop(reader);
         }
         run_workload("storm", &["3"]);
-        let status = wait_exit(&mut child);
-        let stderr = rest_of(&rx, seen);
+        let done = snoop.finish();
+        let (status, stderr) = (done.status, done.stderr);
         assert_eq!(
             status.code(),
             Some(0),
