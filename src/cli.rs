@@ -47,7 +47,8 @@ pub struct Cli {
     pub failed: bool,
 
     /// Trace only these calls (comma-separated names)
-    #[arg(long = "syscall", value_name = "LIST", value_delimiter = ',', value_parser = parse_syscall)]
+    #[arg(long = "syscall", value_name = "LIST", value_delimiter = ',', value_parser = SyscallParser,
+          hide_possible_values = true)]
     pub syscall: Vec<Syscall>,
 
     /// Show the parent process: PCOMM and PPID columns
@@ -98,6 +99,21 @@ pub struct Cli {
     /// Print libbpf's messages and what was left out, on stderr
     #[arg(short = 'v', long = "verbose")]
     pub verbose: bool,
+
+    /// Serve Prometheus metrics at http://ADDR/metrics while tracing (ADDR is IP:PORT)
+    #[arg(long = "metrics", value_name = "ADDR", value_parser = parse_addr)]
+    pub metrics: Option<std::net::SocketAddr>,
+
+    /// Print a completion script for SHELL to stdout and exit
+    #[arg(long = "completions", value_name = "SHELL")]
+    pub completions: Option<clap_complete::Shell>,
+}
+
+/// Writes the completion script for `shell`, generated from the flags
+/// above, so it cannot drift from them.
+pub fn write_completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) {
+    use clap::CommandFactory;
+    clap_complete::generate(shell, &mut Cli::command(), "mountsnoop", out);
 }
 
 fn parse_pages(s: &str) -> Result<usize, String> {
@@ -106,6 +122,34 @@ fn parse_pages(s: &str) -> Result<usize, String> {
         return Err(format!("{n} is not a power of two"));
     }
     Ok(n)
+}
+
+/// parse_syscall, and the names for shell completions.
+#[derive(Clone)]
+struct SyscallParser;
+
+impl clap::builder::TypedValueParser for SyscallParser {
+    type Value = Syscall;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Syscall, clap::Error> {
+        let parse: fn(&str) -> Result<Syscall, String> = parse_syscall;
+        parse.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            Syscall::ALL
+                .iter()
+                .map(|c| clap::builder::PossibleValue::new(c.name())),
+        ))
+    }
 }
 
 fn parse_syscall(s: &str) -> Result<Syscall, String> {
@@ -121,6 +165,11 @@ fn parse_comm(s: &str) -> Result<String, String> {
         return Err("a command name has 1 to 15 bytes (the kernel's TASK_COMM_LEN - 1)".into());
     }
     Ok(s.to_string())
+}
+
+fn parse_addr(s: &str) -> Result<std::net::SocketAddr, String> {
+    s.parse()
+        .map_err(|_| format!("'{s}' is not IP:PORT, such as 127.0.0.1:9101 or [::]:9101"))
 }
 
 fn parse_duration(s: &str) -> Result<f64, String> {
@@ -161,6 +210,8 @@ mod tests {
             &["mountsnoop", "--duration", "x"],
             &["mountsnoop", "--max-events", "0"],
             &["mountsnoop", "--json", "--detailed"],
+            &["mountsnoop", "--metrics", "localhost"],
+            &["mountsnoop", "--metrics", "127.0.0.1:99999"],
         ] {
             let err = Cli::try_parse_from(args).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{args:?}");

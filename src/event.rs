@@ -2,14 +2,16 @@
 
 use anyhow::{bail, Result};
 
-use crate::skel::types::event_header;
+use crate::skel::types::{arg_state, event_header};
 use crate::syscalls::Syscall;
 
-pub const ARG_RAW: u8 = 0;
-pub const ARG_NULL: u8 = 1;
-pub const ARG_DATA: u8 = 2;
-pub const ARG_TRUNCATED: u8 = 3;
-pub const ARG_UNREADABLE: u8 = 4;
+// `enum arg_state` of bpf/mountsnoop.h, as the byte `arg_state[i]` holds.
+pub const ARG_RAW: u8 = arg_state::ARG_RAW.0 as u8;
+pub const ARG_NULL: u8 = arg_state::ARG_NULL.0 as u8;
+pub const ARG_DATA: u8 = arg_state::ARG_DATA.0 as u8;
+pub const ARG_TRUNCATED: u8 = arg_state::ARG_TRUNCATED.0 as u8;
+pub const ARG_UNREADABLE: u8 = arg_state::ARG_UNREADABLE.0 as u8;
+pub const ARG_UNTERMINATED: u8 = arg_state::ARG_UNTERMINATED.0 as u8;
 
 /// What an event carries for one argument.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,6 +26,8 @@ pub enum ArgData<'a> {
     Truncated(&'a [u8]),
     /// The pointer could not be read.
     Unreadable,
+    /// A string with no end as far as strace reads (it shows the address).
+    Unterminated,
 }
 
 /// One traced call, borrowed from the sample it came in.
@@ -48,24 +52,31 @@ impl<'a> Event<'a> {
         let Some(call) = Syscall::from_id(header.call) else {
             bail!("event has unknown call id {}", header.call);
         };
-        let mut rest = &sample[size..];
+        let sent = &sample[size..];
+        let data_len = usize::from(header.data_len);
+        // A perf sample may carry padding after the data.
+        let Some(bytes) = sent.get(..data_len) else {
+            bail!("event claims {data_len} bytes of data, {} sent", sent.len());
+        };
         let mut data = [ArgData::Raw; 6];
         for (i, slot) in data.iter_mut().enumerate() {
-            let len = usize::from(header.arg_len[i]);
-            *slot = match header.arg_state[i] {
+            let (off, len) = (usize::from(header.ad.off[i]), usize::from(header.ad.len[i]));
+            *slot = match header.ad.state[i] {
                 ARG_RAW => ArgData::Raw,
                 ARG_NULL => ArgData::Null,
                 ARG_UNREADABLE => ArgData::Unreadable,
+                ARG_UNTERMINATED => ArgData::Unterminated,
                 state @ (ARG_DATA | ARG_TRUNCATED) => {
-                    if rest.len() < len {
-                        bail!("argument {i} claims {len} bytes, {} left", rest.len());
-                    }
-                    let (bytes, tail) = rest.split_at(len);
-                    rest = tail;
+                    let Some(arg) = bytes.get(off..off + len) else {
+                        bail!(
+                            "argument {i} claims bytes {off}..{}, of {data_len}",
+                            off + len
+                        );
+                    };
                     if state == ARG_DATA {
-                        ArgData::Whole(bytes)
+                        ArgData::Whole(arg)
                     } else {
-                        ArgData::Truncated(bytes)
+                        ArgData::Truncated(arg)
                     }
                 }
                 other => bail!("argument {i} has unknown state {other}"),
@@ -84,17 +95,24 @@ impl<'a> Event<'a> {
         self.data[i]
     }
 
+    /// Argument `i`'s memory could not be read when the call started and
+    /// was read when it returned.
+    pub fn read_at_exit(&self, i: usize) -> bool {
+        self.header.read_at_exit & (1 << i) != 0
+    }
+
+    /// Argument `i`'s memory could not be read by the kernel side at all,
+    /// and was read from the process by user space after the call.
+    pub fn read_after_call(&self, i: usize) -> bool {
+        self.header.read_after_call & (1 << i) != 0
+    }
+
     pub fn comm(&self) -> &[u8] {
         c_chars(&self.header.comm)
     }
 
     pub fn pcomm(&self) -> &[u8] {
         c_chars(&self.header.pcomm)
-    }
-
-    /// True when any argument's data was cut at our read limit.
-    pub fn truncated(&self) -> bool {
-        self.data.iter().any(|d| matches!(d, ArgData::Truncated(_)))
     }
 }
 
@@ -138,9 +156,11 @@ pub mod build {
         }
 
         pub fn with(mut self, i: usize, state: u8, bytes: &[u8]) -> Sample {
-            self.header.arg_state[i] = state;
-            self.header.arg_len[i] = bytes.len() as u16;
+            self.header.ad.state[i] = state;
+            self.header.ad.off[i] = self.data.len() as u16;
+            self.header.ad.len[i] = bytes.len() as u16;
             self.data.extend_from_slice(bytes);
+            self.header.data_len = self.data.len() as u16;
             self
         }
 
@@ -174,20 +194,25 @@ mod tests {
         assert_eq!(e.data(3), ArgData::Raw);
         assert_eq!(e.data(4), ArgData::Unreadable);
         assert_eq!(e.comm(), b"mount");
-        assert!(e.truncated());
     }
 
     #[test]
     fn rejects_bad_samples() {
         assert!(Event::parse(&[0u8; 10]).is_err());
         let mut s = Sample::new(Syscall::Mount, [0; 6], 0).with(0, ARG_DATA, b"abc");
-        s.header.arg_len[0] = 100;
+        s.header.ad.len[0] = 100;
+        assert!(Event::parse(&s.bytes()).is_err());
+        let mut s = Sample::new(Syscall::Mount, [0; 6], 0).with(0, ARG_DATA, b"abc");
+        s.header.ad.off[0] = 1;
+        assert!(Event::parse(&s.bytes()).is_err());
+        let mut s = Sample::new(Syscall::Mount, [0; 6], 0).with(0, ARG_DATA, b"abc");
+        s.header.data_len = 4;
         assert!(Event::parse(&s.bytes()).is_err());
         let mut s = Sample::new(Syscall::Mount, [0; 6], 0);
         s.header.call = 99;
         assert!(Event::parse(&s.bytes()).is_err());
         let mut s = Sample::new(Syscall::Mount, [0; 6], 0);
-        s.header.arg_state[2] = 9;
+        s.header.ad.state[2] = 9;
         assert!(Event::parse(&s.bytes()).is_err());
     }
 }

@@ -14,8 +14,8 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 use crate::clock::Clock;
-use crate::decode::args::{arg_values, ArgValue};
-use crate::event::{Event, ARG_DATA, ARG_TRUNCATED};
+use crate::decode::xlat;
+use crate::event::{Event, ARG_DATA, ARG_TRUNCATED, ARG_UNTERMINATED};
 use crate::output::columns::{ColumnOptions, Columns};
 use crate::output::detailed::Detailed;
 use crate::output::json::Json;
@@ -123,13 +123,15 @@ impl Structured {
         let mut header = self.header;
         let mut data = Vec::new();
         for (i, blob) in self.blobs.iter().enumerate() {
-            header.arg_len[i] = blob.len() as u16;
-            if matches!(header.arg_state[i], ARG_DATA | ARG_TRUNCATED) {
+            header.ad.len[i] = blob.len() as u16;
+            header.ad.off[i] = data.len() as u16;
+            if matches!(header.ad.state[i], ARG_DATA | ARG_TRUNCATED) {
                 data.extend_from_slice(blob);
             }
         }
+        header.data_len = data.len() as u16;
         if let Some(lens) = self.lying_lens {
-            header.arg_len = lens;
+            header.ad.len = lens;
         }
         // SAFETY: event_header is plain old data.
         let mut out = unsafe { plain::as_bytes(&header) }.to_vec();
@@ -141,7 +143,7 @@ impl Structured {
         let well_formed = self.lying_lens.is_none()
             && self.cut.is_none()
             && Syscall::from_id(header.call).is_some()
-            && header.arg_state.iter().all(|&s| s <= 4);
+            && header.ad.state.iter().all(|&s| s <= ARG_UNTERMINATED);
         (out, well_formed)
     }
 }
@@ -150,12 +152,12 @@ fn structured() -> impl Strategy<Value = Structured> {
     let ids = (any::<u32>(), any::<u32>(), any::<u32>(), any::<u32>());
     let times = (any::<u64>(), any::<u64>(), any::<u64>());
     let call = prop_oneof![12 => 0u32..11, 1 => any::<u32>()];
-    let states = prop::array::uniform6(prop_oneof![30 => 0u8..5, 1 => any::<u8>()]);
+    let states = prop::array::uniform6(prop_oneof![30 => 0u8..6, 1 => any::<u8>()]);
     let ret = prop_oneof![-4200i64..16, any::<i64>()];
     let head = (
         ids,
         times,
-        call,
+        (call, any::<u8>()),
         states,
         prop::array::uniform6(arg_value()),
         ret,
@@ -166,14 +168,14 @@ fn structured() -> impl Strategy<Value = Structured> {
             |(
                 (pid, tid, ppid, uid),
                 (start_ns, latency_ns, mnt_ns),
-                call,
-                arg_state,
+                (call, read_at_exit),
+                state,
                 args,
                 ret,
                 comm,
                 pcomm,
             )| {
-                event_header {
+                let mut header = event_header {
                     start_ns,
                     latency_ns,
                     ret,
@@ -184,11 +186,13 @@ fn structured() -> impl Strategy<Value = Structured> {
                     ppid,
                     uid,
                     call,
-                    arg_state,
+                    read_at_exit,
                     comm,
                     pcomm,
                     ..Default::default()
-                }
+                };
+                header.ad.state = state;
+                header
             },
         );
     let damage = (
@@ -276,25 +280,7 @@ fn check_all_forms(event: &Event, opts: ColumnOptions) -> String {
         v["comm"],
         String::from_utf8_lossy(event.comm()).into_owned().as_str()
     );
-    let values = arg_values(event);
-    let args = v["args"].as_object().expect("args is an object");
-    assert_eq!(args.len(), values.len());
-    for (name, value) in values {
-        let want = match value {
-            ArgValue::Null => Value::Null,
-            ArgValue::Bytes(b) => Value::from(String::from_utf8_lossy(b).into_owned()),
-            ArgValue::Int(i) => Value::from(i),
-            ArgValue::UInt(u) | ArgValue::Addr(u) => Value::from(u),
-            ArgValue::MountAttr(a) => serde_json::json!({
-                "attr_set": a.attr_set,
-                "attr_clr": a.attr_clr,
-                "propagation": a.propagation,
-                "userns_fd": a.userns_fd,
-            }),
-        };
-        assert_eq!(args[name], want, "{name}");
-    }
-    assert_eq!(v.get("truncated").is_some(), event.truncated());
+    assert_json_says_what_call_says(event, &call, &v);
 
     // Detailed: one block, one line per field, a blank line after it.
     let mut out = Vec::new();
@@ -332,6 +318,39 @@ fn any_options() -> impl Strategy<Value = ColumnOptions> {
 }
 
 proptest! {
+    // Ten times the cases: the rules branch on exact small values.
+    #![proptest_config(ProptestConfig { cases: config().cases * 10, ..config() })]
+
+    /// Every call, every argument in every state (raw, NULL, whole,
+    /// truncated, unreadable; strings and binary alike), well formed: the
+    /// JSON args say what the CALL text says (checked in check_all_forms).
+    #[test]
+    fn json_agrees_with_call_text(
+        call in prop::sample::select(Syscall::ALL.to_vec()),
+        states in prop::array::uniform6(0u8..6),
+        read_at_exit in any::<u8>(),
+        read_after_call in any::<u8>(),
+        mut args in prop::array::uniform6(arg_value()),
+        // Often a small command (fsconfig's 0..9) and a small size or aux
+        // (mount_attr's, SET_BINARY's): where the rules branch.
+        small in (prop::option::of(0u64..10), prop::option::of(0u64..80)),
+        blobs in prop::array::uniform6(hostile()),
+    ) {
+        args[1] = small.0.unwrap_or(args[1]);
+        args[4] = small.1.unwrap_or(args[4]);
+        let mut s = crate::event::build::Sample::new(call, args, 0);
+        s.header.read_at_exit = read_at_exit;
+        s.header.read_after_call = read_after_call;
+        for (i, state) in states.into_iter().enumerate() {
+            s = s.with(i, state, &blobs[i]);
+        }
+        let bytes = s.bytes();
+        let event = Event::parse(&bytes).expect("a well-formed sample");
+        check_all_forms(&event, ColumnOptions::default());
+    }
+}
+
+proptest! {
     #![proptest_config(config())]
 
     /// Any bytes at all: parsed or refused, never a panic.
@@ -347,9 +366,9 @@ proptest! {
             if bytes.len() >= at + 4 {
                 bytes[at..at + 4].copy_from_slice(&u32::from(call).to_ne_bytes());
             }
-            let states = std::mem::offset_of!(event_header, arg_state);
+            let states = std::mem::offset_of!(event_header, ad.state);
             for b in bytes.iter_mut().skip(states).take(6) {
-                *b %= 6;
+                *b %= 7;
             }
         }
         if let Ok(event) = Event::parse(&bytes) {
@@ -388,6 +407,247 @@ proptest! {
             check_all_forms(&event, opts);
         }
     }
+}
+
+/// The JSON `args` say what the CALL text says: each argument's text is
+/// read back on its own (strace's quoting undone, flag names looked up in
+/// the tables) and must give the JSON value: the same bytes, the same
+/// numbers, NULL as null; `...` exactly where `arg_state` says
+/// "truncated", an address where it says "unreadable" or "unterminated",
+/// and "read_at_exit" exactly for data the event says was read then.
+fn assert_json_says_what_call_says(event: &Event, call: &str, v: &Value) {
+    let names = event.call.arg_names();
+    let args = v["args"].as_object().expect("args is an object");
+    let states = v["arg_state"].as_object().expect("arg_state is an object");
+    let open = call.find('(').expect("a call has (");
+    let texts = split_args(&call[open + 1..]);
+    assert_eq!(texts.len(), args.len(), "{call}");
+    assert_eq!(names.len(), args.len(), "{call}");
+    let mut any_cut = false;
+    for (i, (name, text)) in names.iter().zip(&texts).enumerate() {
+        let json = &args[*name];
+        let state: Vec<&str> = states
+            .get(*name)
+            .map(|s| {
+                s.as_array()
+                    .expect("a list")
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let has = |s: &str| state.contains(&s);
+        let cut = text.starts_with('"') && text.ends_with("\"...");
+        any_cut |= cut;
+        assert_eq!(cut, has("truncated"), "{name}: {text} in {call}");
+        if has("unreadable") || has("unterminated") {
+            assert!(text.starts_with("0x"), "{name}: {text}");
+        }
+        let is_data = text.starts_with('"') || text.starts_with('{');
+        let after_call = is_data && event.read_after_call(i);
+        assert_eq!(
+            has("read_after_call"),
+            after_call,
+            "{name}: {text} in {call}"
+        );
+        assert_eq!(
+            has("read_at_exit"),
+            is_data && event.read_at_exit(i) && !after_call,
+            "{name}: {text} in {call}"
+        );
+        for s in &state {
+            assert!(
+                [
+                    "truncated",
+                    "unreadable",
+                    "unterminated",
+                    "read_at_exit",
+                    "read_after_call"
+                ]
+                .contains(s),
+                "unknown arg_state {s}"
+            );
+        }
+        assert_eq!(*json, value_of_text(text), "{name}: {text} in {call}");
+    }
+    assert_eq!(v.get("truncated").is_some(), any_cut, "{call}");
+}
+
+/// The argument texts of `name(` + `args) = ret`: split at top-level
+/// `, `, outside quotes and braces.
+fn split_args(s: &str) -> Vec<&str> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let (mut depth, mut in_quote, mut start, mut i) = (0, false, 0, 0);
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_quote {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_quote = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_quote = true,
+                b'{' => depth += 1,
+                b'}' => depth -= 1,
+                b',' if depth == 0 => {
+                    out.push(&s[start..i]);
+                    start = i + 2;
+                }
+                b')' if depth == 0 => {
+                    if i > start || !out.is_empty() {
+                        out.push(&s[start..i]);
+                    }
+                    return out;
+                }
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    panic!("no closing parenthesis in {s}");
+}
+
+/// What one argument's text says, as the JSON value it must equal.
+fn value_of_text(text: &str) -> Value {
+    if text == "NULL" {
+        return Value::Null;
+    }
+    if text == "AT_FDCWD" {
+        return Value::from(-100);
+    }
+    if let Some(body) = text.strip_prefix('{') {
+        return attr_of_text(body.strip_suffix('}').expect("a struct ends with }"));
+    }
+    if text.starts_with('"') {
+        let body = text.trim_end_matches("...");
+        let bytes = unquote(body);
+        let all_hex =
+            body.len() == 2 + 4 * bytes.len() && body.matches("\\x").count() == bytes.len();
+        if all_hex && !bytes.is_empty() {
+            return Value::from(bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        }
+        return Value::from(String::from_utf8_lossy(&bytes).into_owned());
+    }
+    if let Ok(n) = text.parse::<i64>() {
+        return Value::from(n);
+    }
+    if let Ok(n) = text.parse::<u64>() {
+        return Value::from(n);
+    }
+    Value::from(flags_of_text(text))
+}
+
+/// `NAME|NAME|0x40`, `0x100 /* MNT_??? */` or `0 /* X */` as a number.
+fn flags_of_text(text: &str) -> u64 {
+    let text = text.split(" /* ").next().unwrap_or(text);
+    text.split('|')
+        .map(|part| {
+            if let Some(hex) = part.strip_prefix("0x") {
+                return u64::from_str_radix(hex, 16).expect("hex");
+            }
+            if part == "0" {
+                return 0;
+            }
+            if part == "MS_MGC_VAL" {
+                return xlat::MS_MGC_VAL;
+            }
+            ALL_TABLES
+                .iter()
+                .find_map(|t| t.value_of(part))
+                .unwrap_or_else(|| panic!("{part} is in no table"))
+        })
+        .fold(0, |a, b| a | b)
+}
+
+const ALL_TABLES: &[&xlat::FlagTable] = &[
+    &xlat::MOUNT_FLAGS,
+    &xlat::UMOUNT_FLAGS,
+    &xlat::FSOPEN_FLAGS,
+    &xlat::FSMOUNT_FLAGS,
+    &xlat::MOUNT_ATTR_FLAGS,
+    &xlat::MOUNT_ATTR_PROPAGATION,
+    &xlat::MOVE_MOUNT_FLAGS,
+    &xlat::OPEN_TREE_FLAGS,
+    &xlat::MOUNT_SETATTR_FLAGS,
+    &xlat::FSPICK_FLAGS,
+    &xlat::FSCONFIG_CMDS,
+];
+
+/// `attr_set=..., attr_clr=..., propagation=..., userns_fd=N[, extra]`.
+fn attr_of_text(body: &str) -> Value {
+    let mut fields = body.splitn(5, ", ");
+    let mut take = |key: &str| {
+        let f = fields.next().expect("a field");
+        f.strip_prefix(key).expect(key).to_string()
+    };
+    let mut obj = serde_json::Map::new();
+    for key in ["attr_set", "attr_clr", "propagation"] {
+        obj.insert(
+            key.into(),
+            Value::from(flags_of_text(&take(&format!("{key}=")))),
+        );
+    }
+    let userns: u64 = take("userns_fd=").parse().expect("userns_fd");
+    obj.insert("userns_fd".into(), Value::from(userns));
+    match fields.next() {
+        None => {}
+        Some("???") => {
+            obj.insert("extra".into(), Value::from("unreadable"));
+        }
+        Some(extra) => {
+            let quoted = extra.split_once("*/ ").expect("a bytes comment").1;
+            let hex: String = unquote(quoted).iter().map(|b| format!("{b:02x}")).collect();
+            obj.insert("extra".into(), Value::from(hex));
+        }
+    }
+    Value::Object(obj)
+}
+
+/// Undoes strace's quoting of `"..."`.
+fn unquote(text: &str) -> Vec<u8> {
+    let inner = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or_else(|| panic!("not quoted: {text}"))
+        .as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < inner.len() {
+        if inner[i] != b'\\' {
+            out.push(inner[i]);
+            i += 1;
+            continue;
+        }
+        let c = inner[i + 1];
+        i += 2;
+        match c {
+            b'n' => out.push(b'\n'),
+            b't' => out.push(b'\t'),
+            b'r' => out.push(b'\r'),
+            b'v' => out.push(0x0b),
+            b'f' => out.push(0x0c),
+            b'x' => {
+                let hex = std::str::from_utf8(&inner[i..i + 2]).unwrap();
+                out.push(u8::from_str_radix(hex, 16).unwrap());
+                i += 2;
+            }
+            b'0'..=b'7' => {
+                let mut v = u32::from(c - b'0');
+                let mut n = 1;
+                while n < 3 && i < inner.len() && (b'0'..=b'7').contains(&inner[i]) {
+                    v = v * 8 + u32::from(inner[i] - b'0');
+                    i += 1;
+                    n += 1;
+                }
+                out.push(v as u8);
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// A hand-made hostile event passes the same checks, as a sanity check

@@ -6,24 +6,17 @@ mod decode;
 mod event;
 #[cfg(test)]
 mod fuzz_tests;
+mod late_read;
+mod metrics;
 mod output;
 mod perf;
 mod preflight;
+mod report;
 mod signals;
 mod sink;
+mod skel;
 mod syscalls;
 mod tracer;
-
-mod skel {
-    #![allow(clippy::all, unused_imports, dead_code, non_camel_case_types)]
-    include!(concat!(env!("OUT_DIR"), "/mountsnoop.skel.rs"));
-
-    // SAFETY: plain old data generated from the C header: integers and
-    // arrays only, valid for any bit pattern.
-    unsafe impl plain::Plain for types::event_header {}
-    // SAFETY: as above.
-    unsafe impl plain::Plain for types::pending_call {}
-}
 
 use std::cell::RefCell;
 use std::mem::MaybeUninit;
@@ -35,36 +28,40 @@ use clap::Parser;
 use libbpf_rs::PrintLevel;
 
 use crate::cli::Cli;
+use crate::metrics::Metrics;
 use crate::output::columns::{ColumnOptions, Columns};
 use crate::output::detailed::Detailed;
 use crate::output::json::Json;
 use crate::output::summary::Summary;
 use crate::output::Format;
 use crate::perf::{PerfReader, Record};
+use crate::report::report;
 use crate::sink::Sink;
+use crate::skel::MountsnoopSkel;
 use crate::syscalls::Syscall;
 use crate::tracer::KernelLosses;
 
-/// A line on stderr that can never panic, even with stderr closed.
-#[macro_export]
-macro_rules! report {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), "mountsnoop: {}", format_args!($($arg)*));
-    }};
-}
-
-/// The longest an event waits in the kernel before we print it.
-const POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// The longest an event waits in the kernel before we read it.
+const POLL_INTERVAL: Duration = Duration::from_millis(50);
+/// How soon to look again when events are held for order (they returned
+/// while the buffers were being read).
+const HOLD_RECHECK: Duration = Duration::from_millis(5);
 /// How often the kernel-side loss counters are read (a syscall each).
 const LOSS_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 const PAGE_SIZE: usize = 4096;
 /// Wake when a CPU's buffer is this fraction full: batches of hundreds of
 /// events under load, and still far from overflowing.
 const WAKEUP_FRACTION: usize = 8;
+/// Pages per CPU of the buffer of events with arguments to read late.
+const URGENT_PAGES: usize = 64;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Needs neither root nor BPF: answered before any check.
+    if let Some(shell) = cli.completions {
+        cli::write_completions(shell, &mut std::io::stdout().lock());
+        return ExitCode::SUCCESS;
+    }
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -74,12 +71,61 @@ fn main() -> ExitCode {
     }
 }
 
+/// Choose the calls, start tracing, print until told to stop, then
+/// account for everything.
+fn run(cli: &Cli) -> Result<()> {
+    // Listening first: a port in use is reported before anything loads.
+    let metrics = cli.metrics.map(Metrics::serve).transpose()?;
+    let filters = filters(cli, choose_calls(cli)?)?;
+    let mut storage = MaybeUninit::uninit();
+    let mut skel = tracer::load(&mut storage, &filters, cli.verbose)?;
+    let mut sink = Sink::new(format_for(cli), clock::Clock::new(), cli.max_events);
+    if let Some(m) = &metrics {
+        let m = m.clone();
+        sink.on_event(Box::new(move |call, ret| match call {
+            Some(call) => m.call(call, ret),
+            None => m.malformed(),
+        }));
+    }
+    let sink = RefCell::new(sink);
+    let to_sink = |record: Record| {
+        let mut sink = sink.borrow_mut();
+        match record {
+            Record::Sample { cpu, data } => sink.sample(cpu, data),
+            Record::Lost { cpu, count } => sink.lost(cpu, count),
+        }
+    };
+    let watermark = (cli.perf_pages * PAGE_SIZE / WAKEUP_FRACTION) as u32;
+    let mut perf = PerfReader::new(&skel.maps.events, cli.perf_pages, watermark, to_sink)?;
+    // Wakes us for every event: its process's memory is read at once.
+    let mut urgent = PerfReader::new(&skel.maps.urgent_events, URGENT_PAGES, 1, to_sink)?;
+    // Attached only once the perf buffer is open: an event sent before
+    // that would fail and be counted as lost before tracing began.
+    let _links = tracer::attach(&mut skel, &filters.calls)?;
+    signals::install()?;
+    sink.borrow_mut()
+        .header()
+        .context("writing to stdout failed")?;
+    {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "Tracing mount syscalls... Hit Ctrl-C to end."
+        );
+    }
+    let mut readers = [&mut perf, &mut urgent];
+    let seen = trace(cli, &skel, &mut readers, &sink, metrics.as_ref())?;
+    finish(cli, &skel, &mut readers, &sink, seen, metrics.as_ref())
+}
+
 fn libbpf_to_stderr(_level: PrintLevel, msg: String) {
     use std::io::Write as _;
     let _ = write!(std::io::stderr(), "{msg}");
 }
 
-fn run(cli: &Cli) -> Result<()> {
+/// The calls to trace: those this kernel has, narrowed by --syscall.
+/// With -v, says which calls the kernel lacks.
+fn choose_calls(cli: &Cli) -> Result<Vec<Syscall>> {
     preflight::check_privileges()?;
     preflight::check_btf()?;
     let events_dir = preflight::tracefs_events()?;
@@ -96,26 +142,29 @@ fn run(cli: &Cli) -> Result<()> {
     } else {
         libbpf_rs::set_print(None);
     }
-
-    let calls = if cli.syscall.is_empty() {
-        calls
-    } else {
-        for call in cli.syscall.iter().filter(|c| !calls.contains(c)) {
-            report!(
-                "{} cannot be traced: this kernel has no tracepoint syscalls/sys_enter_{}",
-                call.name(),
-                call.tracepoint()
-            );
-        }
-        calls
-            .into_iter()
-            .filter(|c| cli.syscall.contains(c))
-            .collect()
-    };
+    if cli.syscall.is_empty() {
+        return Ok(calls);
+    }
+    for call in cli.syscall.iter().filter(|c| !calls.contains(c)) {
+        report!(
+            "{} cannot be traced: this kernel has no tracepoint syscalls/sys_enter_{}",
+            call.name(),
+            call.tracepoint()
+        );
+    }
+    let calls: Vec<Syscall> = calls
+        .into_iter()
+        .filter(|c| cli.syscall.contains(c))
+        .collect();
     if calls.is_empty() {
         anyhow::bail!("none of the calls asked for can be traced on this kernel");
     }
-    let filters = tracer::Filters {
+    Ok(calls)
+}
+
+/// What the kernel side keeps, from the flags.
+fn filters(cli: &Cli, calls: Vec<Syscall>) -> Result<tracer::Filters> {
+    Ok(tracer::Filters {
         pid: cli.pid,
         tid: cli.tid,
         uid: cli.uid,
@@ -127,40 +176,19 @@ fn run(cli: &Cli) -> Result<()> {
         max_inflight: cli.max_inflight,
         // The default columns and --summary do not show the parent.
         want_parent: cli.parent_process || cli.json || cli.detailed,
-    };
-    let mut storage = MaybeUninit::uninit();
-    let skel = tracer::load(&mut storage, &filters, cli.verbose)?;
+    })
+}
 
-    let sink = RefCell::new(Sink::new(
-        format_for(cli),
-        clock::Clock::new(),
-        cli.max_events,
-    ));
-    let pages = cli.perf_pages;
-    let watermark = (pages * PAGE_SIZE / WAKEUP_FRACTION) as u32;
-    let mut perf = PerfReader::new(&skel.maps.events, pages, watermark, |record| {
-        let mut sink = sink.borrow_mut();
-        match record {
-            Record::Sample { cpu, data } => sink.sample(cpu, data),
-            Record::Lost { cpu, count } => sink.lost(cpu, count),
-        }
-    })?;
-    // Attached only once the perf buffer is open: an event sent before
-    // that would fail and be counted as lost before tracing began.
-    let _links = tracer::attach(&skel)?;
-    signals::install()?;
-
-    sink.borrow_mut()
-        .header()
-        .context("writing to stdout failed")?;
-    {
-        use std::io::Write as _;
-        let _ = writeln!(
-            std::io::stderr(),
-            "Tracing mount syscalls... Hit Ctrl-C to end."
-        );
-    }
-
+/// Prints events until a signal, --duration, --max-events or a closed
+/// stdout ends the run; reports losses as they are seen. Returns the
+/// kernel-side loss counts reported so far.
+fn trace(
+    cli: &Cli,
+    skel: &MountsnoopSkel,
+    readers: &mut [&mut PerfReader],
+    sink: &RefCell<Sink>,
+    metrics: Option<&Metrics>,
+) -> Result<KernelLosses> {
     let deadline = cli
         .duration
         .map(|secs| Instant::now() + Duration::from_secs_f64(secs));
@@ -168,35 +196,56 @@ fn run(cli: &Cli) -> Result<()> {
     let mut last_loss_check = Instant::now();
     loop {
         if signals::stop_requested() || deadline.is_some_and(|d| Instant::now() >= d) {
-            break;
+            return Ok(seen);
         }
         let sink_done = {
             let s = sink.borrow();
             s.closed() || s.full()
         };
         if sink_done {
-            break;
+            return Ok(seen);
         }
         // Reads every CPU's buffer, whatever woke us, so that the batch
         // can be put in order.
-        perf.poll(POLL_INTERVAL)?;
+        let wait = if sink.borrow().holding() {
+            HOLD_RECHECK
+        } else {
+            POLL_INTERVAL
+        };
+        let horizon = perf::poll_all(readers, wait)?;
         sink.borrow_mut()
-            .end_batch()
+            .end_batch(Some(horizon))
             .context("writing to stdout failed")?;
         if last_loss_check.elapsed() >= LOSS_CHECK_INTERVAL {
-            seen = report_kernel_losses(&skel, seen)?;
+            seen = report_kernel_losses(skel, seen, metrics)?;
+            if let Some(m) = metrics {
+                m.in_flight(tracer::count_in_flight(skel));
+            }
             last_loss_check = Instant::now();
         }
     }
+}
 
-    // Drain what the kernel already handed over, then account for all.
+/// Drains what the kernel already handed over, then accounts for all:
+/// losses, calls still in flight, strings we could not read.
+fn finish(
+    cli: &Cli,
+    skel: &MountsnoopSkel,
+    readers: &mut [&mut PerfReader],
+    sink: &RefCell<Sink>,
+    seen: KernelLosses,
+    metrics: Option<&Metrics>,
+) -> Result<()> {
     if !sink.borrow().closed() {
-        perf.consume()?;
+        // The perf readers' handler borrows the sink: none held here.
+        for r in readers.iter_mut() {
+            r.consume()?;
+        }
         sink.borrow_mut()
-            .end_batch()
+            .end_batch(None)
             .context("writing to stdout failed")?;
     }
-    let seen = report_kernel_losses(&skel, seen)?;
+    let seen = report_kernel_losses(skel, seen, metrics)?;
     let mut sink = sink.borrow_mut();
     let total = seen.total() + sink.malformed;
     sink.finish(total).context("writing to stdout failed")?;
@@ -207,7 +256,7 @@ fn run(cli: &Cli) -> Result<()> {
     // Once stdout's reader is gone nothing more would have been printed
     // anyway, and the exit is meant to be quiet (`mountsnoop | head -1`).
     if !sink.closed() {
-        report_in_flight(&tracer::calls_in_flight(&skel));
+        report::in_flight(&tracer::calls_in_flight(skel));
     }
     if cli.verbose {
         report!(
@@ -222,34 +271,6 @@ fn run(cli: &Cli) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// Calls still blocked in the kernel when we stop are not lost, but they
-/// will not be printed either: say so.
-fn report_in_flight(calls: &[tracer::InFlight]) {
-    if calls.is_empty() {
-        return;
-    }
-    let now = clock::Clock::ktime_now();
-    let shown: Vec<String> = calls
-        .iter()
-        .take(10)
-        .map(|c| {
-            let name = c.call.map_or("?", Syscall::name);
-            let secs = now.saturating_sub(c.start_ns) as f64 / 1e9;
-            format!("{name} by tid {} for {secs:.1} s", c.tid)
-        })
-        .collect();
-    let more = if calls.len() > shown.len() {
-        ", ..."
-    } else {
-        ""
-    };
-    report!(
-        "{} call(s) still in progress at exit, not printed: {}{more}",
-        calls.len(),
-        shown.join(", ")
-    );
 }
 
 /// The output format the flags ask for.
@@ -271,25 +292,15 @@ fn format_for(cli: &Cli) -> Box<dyn Format> {
 }
 
 /// Reports kernel-side losses that grew since `before`; returns the new counts.
-fn report_kernel_losses(skel: &skel::MountsnoopSkel, before: KernelLosses) -> Result<KernelLosses> {
+fn report_kernel_losses(
+    skel: &MountsnoopSkel,
+    before: KernelLosses,
+    metrics: Option<&Metrics>,
+) -> Result<KernelLosses> {
     let now = tracer::kernel_losses(skel)?;
-    if now.map_full > before.map_full {
-        report!(
-            "Lost {} events: the in-flight call map was full",
-            now.map_full - before.map_full
-        );
-    }
-    if now.buffer_full > before.buffer_full {
-        report!(
-            "Lost {} events: the perf buffer was full (a slow reader? try --perf-pages)",
-            now.buffer_full - before.buffer_full
-        );
-    }
-    if now.output_failed > before.output_failed {
-        report!(
-            "Lost {} events: perf output failed",
-            now.output_failed - before.output_failed
-        );
+    report::kernel_losses(before, now);
+    if let Some(m) = metrics {
+        m.kernel_losses(before, now);
     }
     Ok(now)
 }

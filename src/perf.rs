@@ -6,12 +6,13 @@
 //! buffer, whether it woke us or not.
 
 use std::ffi::c_void;
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::ptr::NonNull;
 use std::time::Duration;
 
 use anyhow::{bail, Result};
 use libbpf_sys as sys;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
 /// What the kernel put in a CPU's buffer.
 pub enum Record<'a> {
@@ -101,18 +102,11 @@ impl<'h> PerfReader<'h> {
         })
     }
 
-    /// Waits up to `timeout` for a buffer to pass its watermark, then
-    /// reads every CPU's buffer. A signal ends the wait early, quietly.
-    pub fn poll(&mut self, timeout: Duration) -> Result<()> {
-        // SAFETY: pb is valid until drop.
-        let rc = unsafe { sys::perf_buffer__poll(self.pb.as_ptr(), timeout.as_millis() as i32) };
-        if rc < 0 && rc != -libc::EINTR {
-            bail!(
-                "polling the perf buffer failed: {}",
-                std::io::Error::from_raw_os_error(-rc)
-            );
-        }
-        self.consume()
+    /// The epoll fd that is readable when a CPU's buffer passed its
+    /// watermark.
+    fn epoll_fd(&self) -> BorrowedFd<'_> {
+        // SAFETY: pb is valid until drop, and so is its epoll fd.
+        unsafe { BorrowedFd::borrow_raw(sys::perf_buffer__epoll_fd(self.pb.as_ptr())) }
     }
 
     /// Reads every CPU's buffer.
@@ -127,6 +121,29 @@ impl<'h> PerfReader<'h> {
         }
         Ok(())
     }
+}
+
+/// Waits up to `timeout` for any buffer of `readers` to pass its
+/// watermark, then reads every CPU's buffer of each. A signal ends the
+/// wait early, quietly. Returns the kernel time (CLOCK_MONOTONIC, as
+/// bpf_ktime_get_ns) taken just before the reading began: every event
+/// written before then has been read.
+pub fn poll_all(readers: &mut [&mut PerfReader], timeout: Duration) -> Result<u64> {
+    let mut fds: Vec<PollFd> = readers
+        .iter()
+        .map(|r| PollFd::new(r.epoll_fd(), PollFlags::POLLIN))
+        .collect();
+    let ms = u16::try_from(timeout.as_millis()).unwrap_or(u16::MAX);
+    match poll(&mut fds, PollTimeout::from(ms)) {
+        Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+        Err(e) => bail!("waiting for the perf buffers failed: {e}"),
+    }
+    drop(fds);
+    let horizon = crate::clock::Clock::ktime_now();
+    for r in readers.iter_mut() {
+        r.consume()?;
+    }
+    Ok(horizon)
 }
 
 impl Drop for PerfReader<'_> {

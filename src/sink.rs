@@ -1,8 +1,12 @@
-//! Where events go. Samples of one poll batch are gathered from every
-//! CPU's buffer, put in the order their calls started (a thread that
-//! moved between CPUs would otherwise show its calls out of order), then
-//! rendered into one buffer written with one write(2). Every loss is
-//! counted and reported on stderr.
+//! Where events go. Samples are gathered from every CPU's buffer and put
+//! in the order their calls returned, across CPUs: a thread that moves
+//! between CPUs leaves its calls in several buffers, read one after the
+//! other. A sample is printed once no sample that returned before it can
+//! still be unread: it returned before the read of every buffer began (a
+//! call writes its event before it returns to the caller, so a thread's
+//! next call always returns after its previous event was written). Each
+//! batch is rendered into one buffer written with one write(2). Every
+//! loss is counted and reported on stderr.
 
 use std::fs::File;
 use std::io::{ErrorKind, Write};
@@ -11,12 +15,15 @@ use std::os::fd::FromRawFd;
 
 use crate::clock::Clock;
 use crate::event::Event;
+use crate::late_read;
 use crate::output::Format;
-use crate::report;
+use crate::report::report;
+use crate::syscalls::Syscall;
 
-/// One gathered sample: its start time and where its bytes lie in `arena`.
+/// One gathered sample: when its call returned, and where its bytes lie
+/// in `arena`.
 struct Pending {
-    start_ns: u64,
+    exit_ns: u64,
     offset: usize,
     len: usize,
 }
@@ -24,16 +31,18 @@ struct Pending {
 pub struct Sink {
     format: Box<dyn Format>,
     clock: Clock,
-    /// Raw samples of the current batch, back to back.
+    /// Raw samples not yet printed, back to back.
     arena: Vec<u8>,
+    /// The samples held for a later batch, while one batch is printed.
+    held: Vec<u8>,
+    /// A sample rewritten with arguments read late (late_read).
+    completed: Vec<u8>,
     pending: Vec<Pending>,
     buf: Vec<u8>,
     /// fd 1 without Rust's line buffering: we decide when to write.
     stdout: ManuallyDrop<File>,
     /// stdout's reader went away (EPIPE): stop quietly.
     closed: bool,
-    /// A write error other than a closed pipe, kept for the caller.
-    write_error: Option<std::io::Error>,
     /// Write after every event (stdout is a terminal), not per batch.
     flush_each: bool,
     /// Stop after this many events (--max-events).
@@ -42,10 +51,17 @@ pub struct Sink {
     pub lost_records: u64,
     pub unreadable_strings: u64,
     pub malformed: u64,
+    on_event: Option<EventHook>,
 }
 
-/// Where the start time lies in a raw sample (first field of the header).
+/// Told of each event rendered (its call and return value), and of
+/// each malformed one (None): for --metrics.
+pub type EventHook = Box<dyn FnMut(Option<Syscall>, i64)>;
+
+/// Where the start time and the latency lie in a raw sample (the first
+/// two fields of the header).
 const START_NS: std::ops::Range<usize> = 0..8;
+const LATENCY_NS: std::ops::Range<usize> = 8..16;
 
 impl Sink {
     pub fn new(format: Box<dyn Format>, clock: Clock, max_events: Option<u64>) -> Sink {
@@ -54,20 +70,26 @@ impl Sink {
             format,
             clock,
             arena: Vec::with_capacity(1 << 20),
+            held: Vec::new(),
+            completed: Vec::new(),
             pending: Vec::with_capacity(1024),
             buf: Vec::with_capacity(1 << 16),
             // SAFETY: fd 1 stays open for the life of the process, and
             // ManuallyDrop keeps us from closing it.
             stdout: ManuallyDrop::new(unsafe { File::from_raw_fd(1) }),
             closed: false,
-            write_error: None,
             flush_each,
             max_events,
             events: 0,
             lost_records: 0,
             unreadable_strings: 0,
             malformed: 0,
+            on_event: None,
         }
+    }
+
+    pub fn on_event(&mut self, hook: EventHook) {
+        self.on_event = Some(hook);
     }
 
     pub fn closed(&self) -> bool {
@@ -90,13 +112,21 @@ impl Sink {
     /// Keeps a sample for the end of the batch (the perf buffer's memory
     /// is reused once the callback returns).
     pub fn sample(&mut self, _cpu: i32, data: &[u8]) {
-        let start_ns = data
-            .get(START_NS)
-            .and_then(|b| b.try_into().ok())
-            .map(u64::from_ne_bytes)
-            .unwrap_or(0);
+        // Now, while the process most likely still lives: what the kernel
+        // side could not read at all, read from its memory.
+        let data = if late_read::complete(data, &mut self.completed) {
+            &self.completed[..]
+        } else {
+            data
+        };
+        let word = |range: std::ops::Range<usize>| {
+            data.get(range)
+                .and_then(|b| b.try_into().ok())
+                .map(u64::from_ne_bytes)
+                .unwrap_or(0)
+        };
         self.pending.push(Pending {
-            start_ns,
+            exit_ns: word(START_NS).wrapping_add(word(LATENCY_NS)),
             offset: self.arena.len(),
             len: data.len(),
         });
@@ -110,11 +140,17 @@ impl Sink {
         self.lost_records += count;
     }
 
-    /// Renders the batch in start order and writes it.
-    pub fn end_batch(&mut self) -> std::io::Result<()> {
+    /// Renders, in the order their calls returned, the samples whose
+    /// calls returned before `horizon` (every one with None, at the end),
+    /// and writes them; keeps the others for the next batch. `horizon` is
+    /// when the read of the buffers that gathered them began.
+    pub fn end_batch(&mut self, horizon: Option<u64>) -> std::io::Result<()> {
         let mut pending = std::mem::take(&mut self.pending);
-        pending.sort_by_key(|p| p.start_ns);
-        for p in &pending {
+        pending.sort_by_key(|p| p.exit_ns);
+        let ready = horizon.map_or(pending.len(), |h| {
+            pending.partition_point(|p| p.exit_ns < h)
+        });
+        for p in &pending[..ready] {
             if self.full() || self.closed {
                 break;
             }
@@ -123,23 +159,41 @@ impl Sink {
                 self.flush()?;
             }
         }
+        // The held samples move to the front of a fresh arena.
+        self.held.clear();
+        for p in &pending[ready..] {
+            let offset = self.held.len();
+            self.held
+                .extend_from_slice(&self.arena[p.offset..p.offset + p.len]);
+            self.pending.push(Pending { offset, ..*p });
+        }
+        std::mem::swap(&mut self.arena, &mut self.held);
         pending.clear();
-        self.pending = pending;
-        self.arena.clear();
+        if self.pending.is_empty() {
+            self.pending = pending;
+        }
         self.flush()
+    }
+
+    /// True when samples wait for a later batch.
+    pub fn holding(&self) -> bool {
+        !self.pending.is_empty()
     }
 
     fn render(&mut self, offset: usize, len: usize) {
         let data = &self.arena[offset..offset + len];
         match Event::parse(data) {
             Ok(event) => {
-                let notes = self.format.event(&event, &self.clock, &mut self.buf);
+                let desc = self.format.event(&event, &self.clock, &mut self.buf);
                 self.events += 1;
-                if notes.unreadable > 0 {
-                    self.unreadable_strings += u64::from(notes.unreadable);
+                if let Some(hook) = &mut self.on_event {
+                    hook(Some(event.call), event.header.ret);
+                }
+                if desc.unreadable > 0 {
+                    self.unreadable_strings += u64::from(desc.unreadable);
                     report!(
                         "could not read {} string argument(s) of {} by pid {}: shown as addresses",
-                        notes.unreadable,
+                        desc.unreadable,
                         event.call.name(),
                         event.header.pid
                     );
@@ -147,6 +201,9 @@ impl Sink {
             }
             Err(err) => {
                 self.malformed += 1;
+                if let Some(hook) = &mut self.on_event {
+                    hook(None, 0);
+                }
                 report!("dropped a malformed event: {err:#}");
             }
         }
@@ -161,9 +218,6 @@ impl Sink {
     /// Writes what is buffered. A closed pipe ends output quietly; any
     /// other write error is returned.
     pub fn flush(&mut self) -> std::io::Result<()> {
-        if let Some(err) = self.write_error.take() {
-            return Err(err);
-        }
         if self.buf.is_empty() || self.closed {
             self.buf.clear();
             return Ok(());

@@ -1,24 +1,28 @@
 //! The traced calls: their names, tracepoints and argument names. The
-//! numbering is `enum call_id` of `bpf/mountsnoop.h`.
+//! numbering is `enum call_id` of `bpf/mountsnoop.h`, taken from the
+//! skeleton so the two cannot drift.
+
+use crate::skel::types::call_id;
 
 /// One traced system call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u32)]
 pub enum Syscall {
-    Mount = 0,
-    Umount2 = 1,
-    Fsopen = 2,
-    Fsconfig = 3,
-    Fsmount = 4,
-    MoveMount = 5,
-    OpenTree = 6,
-    MountSetattr = 7,
-    Fspick = 8,
-    PivotRoot = 9,
-    OpenTreeAttr = 10,
+    Mount = call_id::CALL_MOUNT.0,
+    Umount2 = call_id::CALL_UMOUNT2.0,
+    Fsopen = call_id::CALL_FSOPEN.0,
+    Fsconfig = call_id::CALL_FSCONFIG.0,
+    Fsmount = call_id::CALL_FSMOUNT.0,
+    MoveMount = call_id::CALL_MOVE_MOUNT.0,
+    OpenTree = call_id::CALL_OPEN_TREE.0,
+    MountSetattr = call_id::CALL_MOUNT_SETATTR.0,
+    Fspick = call_id::CALL_FSPICK.0,
+    PivotRoot = call_id::CALL_PIVOT_ROOT.0,
+    OpenTreeAttr = call_id::CALL_OPEN_TREE_ATTR.0,
 }
 
 impl Syscall {
-    pub const ALL: [Syscall; 11] = [
+    pub const ALL: [Syscall; call_id::CALL_COUNT.0 as usize] = [
         Syscall::Mount,
         Syscall::Umount2,
         Syscall::Fsopen,
@@ -33,11 +37,10 @@ impl Syscall {
     ];
 
     pub fn from_id(id: u32) -> Option<Syscall> {
-        Self::ALL.get(id as usize).copied()
+        Self::ALL.into_iter().find(|s| s.id() == id)
     }
 
-    /// The `enum call_id` number (tests build samples with it).
-    #[cfg(test)]
+    /// The `enum call_id` number.
     pub fn id(self) -> u32 {
         self as u32
     }
@@ -99,7 +102,7 @@ impl Syscall {
 
 #[cfg(test)]
 mod tests {
-    use super::Syscall;
+    use super::*;
 
     #[test]
     fn ids_round_trip() {
@@ -107,6 +110,6 @@ mod tests {
             assert_eq!(Syscall::from_id(s.id()), Some(s));
             assert_eq!(Syscall::from_name(s.name()), Some(s));
         }
-        assert_eq!(Syscall::from_id(11), None);
+        assert_eq!(Syscall::from_id(call_id::CALL_COUNT.0), None);
     }
 }

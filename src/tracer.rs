@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 use libbpf_rs::{Link, MapCore, MapFlags, OpenObject};
 
+use crate::skel::types::stat_id;
 use crate::skel::{MountsnoopSkel, MountsnoopSkelBuilder};
 use crate::syscalls::Syscall;
 
@@ -38,6 +39,9 @@ pub struct KernelLosses {
     pub output_failed: u64,
     /// Events the perf buffer had no room for.
     pub buffer_full: u64,
+    /// Not a loss: calls whose large arguments found no room at entry,
+    /// read (and marked as read) at exit instead.
+    pub args_read_late: u64,
 }
 
 impl KernelLosses {
@@ -46,12 +50,27 @@ impl KernelLosses {
     }
 }
 
-fn enter_prog(call: Syscall) -> String {
-    format!("enter_{}", call.tracepoint())
-}
-
-fn exit_prog(call: Syscall) -> String {
-    format!("exit_{}", call.tracepoint())
+/// A call's `[entry, exit]` programs, from the open or the loaded
+/// skeleton's `progs`. Exhaustive: a call without programs does not
+/// compile, and a renamed program is a compile error, not a call that is
+/// silently no longer traced.
+macro_rules! programs {
+    ($progs:expr, $call:expr) => {{
+        let p = $progs;
+        match $call {
+            Syscall::Mount => [&mut p.enter_mount, &mut p.exit_mount],
+            Syscall::Umount2 => [&mut p.enter_umount, &mut p.exit_umount],
+            Syscall::Fsopen => [&mut p.enter_fsopen, &mut p.exit_fsopen],
+            Syscall::Fsconfig => [&mut p.enter_fsconfig, &mut p.exit_fsconfig],
+            Syscall::Fsmount => [&mut p.enter_fsmount, &mut p.exit_fsmount],
+            Syscall::MoveMount => [&mut p.enter_move_mount, &mut p.exit_move_mount],
+            Syscall::OpenTree => [&mut p.enter_open_tree, &mut p.exit_open_tree],
+            Syscall::MountSetattr => [&mut p.enter_mount_setattr, &mut p.exit_mount_setattr],
+            Syscall::Fspick => [&mut p.enter_fspick, &mut p.exit_fspick],
+            Syscall::PivotRoot => [&mut p.enter_pivot_root, &mut p.exit_pivot_root],
+            Syscall::OpenTreeAttr => [&mut p.enter_open_tree_attr, &mut p.exit_open_tree_attr],
+        }
+    }};
 }
 
 /// Opens and loads the BPF object with the filters set; programs of calls
@@ -89,18 +108,16 @@ pub fn load<'obj>(
     rodata.failed_only = filters.failed_only;
     rodata.want_parent = filters.want_parent;
 
-    open.maps
-        .pending
-        .set_max_entries(filters.max_inflight)
-        .context("sizing the in-flight map failed")?;
+    for map in [&mut open.maps.pending, &mut open.maps.pending_big] {
+        map.set_max_entries(filters.max_inflight)
+            .context("sizing the in-flight maps failed")?;
+    }
 
-    for mut prog in open.open_object_mut().progs_mut() {
-        let name = prog.name().to_string_lossy().into_owned();
-        let wanted = filters
-            .calls
-            .iter()
-            .any(|&c| name == enter_prog(c) || name == exit_prog(c));
-        prog.set_autoload(wanted);
+    for call in Syscall::ALL {
+        let wanted = filters.calls.contains(&call);
+        for prog in programs!(&mut open.progs, call) {
+            prog.set_autoload(wanted);
+        }
     }
 
     let skel = open.load().map_err(load_error)?;
@@ -139,32 +156,32 @@ fn load_error(err: libbpf_rs::Error) -> anyhow::Error {
     )
 }
 
-/// Attaches every loaded program: exits before entries, so that no entry
-/// is recorded whose exit would be missed.
-pub fn attach(skel: &MountsnoopSkel) -> Result<Vec<Link>> {
-    use libbpf_rs::skel::Skel;
-    let mut progs: Vec<_> = skel.object().progs_mut().filter(|p| p.autoload()).collect();
-    progs.sort_by_key(|p| !p.name().to_string_lossy().starts_with("exit_"));
-    progs
-        .iter()
-        .map(|p| {
-            p.attach().with_context(|| {
+/// Attaches the programs of `calls`: every exit before any entry, so
+/// that no entry is recorded whose exit would be missed.
+pub fn attach(skel: &mut MountsnoopSkel, calls: &[Syscall]) -> Result<Vec<Link>> {
+    let mut links = Vec::with_capacity(calls.len() * 2);
+    for which in [1, 0] {
+        for &call in calls {
+            let prog = &programs!(&mut skel.progs, call)[which];
+            let link = prog.attach().with_context(|| {
                 format!(
                     "attaching {} to its tracepoint failed (is tracefs mounted?)",
-                    p.name().to_string_lossy()
+                    prog.name().to_string_lossy()
                 )
-            })
-        })
-        .collect()
+            })?;
+            links.push(link);
+        }
+    }
+    Ok(links)
 }
 
 /// Reads the per-CPU loss counters, summed over CPUs.
 pub fn kernel_losses(skel: &MountsnoopSkel) -> Result<KernelLosses> {
-    let read = |id: u32| -> Result<u64> {
+    let read = |id: stat_id| -> Result<u64> {
         let values = skel
             .maps
             .stats
-            .lookup_percpu(&id.to_ne_bytes(), MapFlags::ANY)
+            .lookup_percpu(&id.0.to_ne_bytes(), MapFlags::ANY)
             .context("reading the loss counters failed")?
             .unwrap_or_default();
         Ok(values
@@ -174,9 +191,10 @@ pub fn kernel_losses(skel: &MountsnoopSkel) -> Result<KernelLosses> {
             .sum())
     };
     Ok(KernelLosses {
-        map_full: read(0)?,
-        output_failed: read(1)?,
-        buffer_full: read(2)?,
+        map_full: read(stat_id::STAT_ARGS_MAP_FULL)?,
+        output_failed: read(stat_id::STAT_OUTPUT_FAILED)?,
+        buffer_full: read(stat_id::STAT_BUFFER_FULL)?,
+        args_read_late: read(stat_id::STAT_BIG_ARGS_READ_LATE)?,
     })
 }
 
@@ -202,9 +220,14 @@ pub fn calls_in_flight(skel: &MountsnoopSkel) -> Vec<InFlight> {
             plain::copy_from_bytes(&mut entry, &value).ok()?;
             Some(InFlight {
                 tid,
-                call: Syscall::from_id(entry.call),
-                start_ns: entry.start_ns,
+                call: Syscall::from_id(entry.h.call),
+                start_ns: entry.h.start_ns,
             })
         })
         .collect()
+}
+
+/// How many calls are in flight now, without reading the entries.
+pub fn count_in_flight(skel: &MountsnoopSkel) -> usize {
+    skel.maps.pending.keys().count()
 }

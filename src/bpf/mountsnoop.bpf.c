@@ -2,10 +2,11 @@
 /*
  * mountsnoop's kernel side: syscall tracepoints only (no kprobes).
  *
- * Entry: filter, then keep the raw arguments in `pending`, keyed by tid.
- * Exit: take them back, read the user memory the arguments point to (the
- * kernel has faulted it in by now), and send one complete event with only
- * the bytes it uses.
+ * Entry: filter, then keep the raw arguments and the user memory they
+ * point to (read now, as the kernel is about to copy it) in `pending`,
+ * keyed by tid. Exit: take them back, read what the entry could not
+ * (a page not yet faulted in; marked as read at exit), and send one
+ * complete event with only the bytes it uses.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -28,22 +29,41 @@ const volatile bool failed_only = false;
 /* Read the parent's pid and comm only for outputs that show them. */
 const volatile bool want_parent = true;
 
-/* What an entry leaves for its exit. */
-struct pending_call {
-	__u64 start_ns;
-	__u64 args[SYSCALL_ARGS];
-	__u32 call;
-};
-
 /* An event under construction: header, then argument data. */
+/*
+ * Room for a full-length read starting anywhere below EVENT_DATA_MAX, and
+ * after that, room for a read whose bytes are thrown away (PROBE_AREA).
+ */
+#define DATA_ROOM (EVENT_DATA_MAX + 2 * STR_READ_MAX)
+#define PROBE_AREA (EVENT_DATA_MAX + STR_READ_MAX)
+
 struct event_buf {
 	struct event_header hdr;
-	/* Room for a full-length read starting anywhere below EVENT_DATA_MAX. */
-	__u8 data[EVENT_DATA_MAX + STR_READ_MAX];
+	__u8 data[DATA_ROOM];
 };
 
-/* Export the header type to the skeleton, for Rust. */
+/*
+ * An entry under construction. Its start is laid out as a pending_call,
+ * so the map `pending` takes it as it is (the inline part of its data).
+ */
+struct entry_buf {
+	struct pending_head h;
+	__u8 data[DATA_ROOM];
+};
+
+_Static_assert(__builtin_offsetof(struct entry_buf, data) ==
+		       __builtin_offsetof(struct pending_call, data),
+	       "an entry_buf starts as a pending_call");
+
+/*
+ * Export the shared types to BTF, where the skeleton generator finds them
+ * for Rust: an unused variable of each is enough.
+ */
 struct event_header _event_header_for_btf = {};
+enum call_id _call_id_for_btf = CALL_MOUNT;
+enum arg_state _arg_state_for_btf = ARG_RAW;
+enum read_kind _read_kind_for_btf = READ_NONE;
+enum stat_id _stat_id_for_btf = STAT_ARGS_MAP_FULL;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -52,12 +72,28 @@ struct {
 	__type(value, struct pending_call);
 } pending SEC(".maps");
 
+/* Same bound as `pending`, but an entry costs memory only while in use. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct pending_data);
+} pending_big SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct event_buf);
 } scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct entry_buf);
+} entry_scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -78,6 +114,17 @@ struct {
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, sizeof(__u32));
 } events SEC(".maps");
+
+/*
+ * Events with an argument the kernel side could not read at all: user
+ * space reads it from the process as soon as it can, so this buffer wakes
+ * it for every event (such calls are rare: refused before any copy).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} urgent_events SEC(".maps");
 
 static __always_inline void stat_inc(__u32 id)
 {
@@ -129,67 +176,361 @@ static __always_inline bool caller_wanted(__u64 pid_tgid)
 	return true;
 }
 
+
+/* fsconfig command numbers (uapi/linux/mount.h). */
+#define FSCONFIG_SET_STRING 1
+#define FSCONFIG_SET_BINARY 2
+#define FSCONFIG_SET_PATH 3
+#define FSCONFIG_SET_PATH_EMPTY 4
+/* Size of struct mount_attr as first published (MOUNT_ATTR_SIZE_VER0). */
+#define MOUNT_ATTR_SIZE_VER0 32
+
+/* How a string argument is printed, which decides how far it is read. */
+enum str_kind {
+	STR_PATH,   /* strace's printpath: PATH_MAX at most */
+	STR_STRING, /* strace's printstr: as far as its -s 8192 */
+};
+
 /*
- * `nargs` must be the call's own argument count: the kernel refuses to
- * attach a program that reads past the end of its tracepoint's record.
+ * Read the C string argument `i` points to into data[off..]; record it
+ * in `ad`. Returns the new data length.
  */
-static __always_inline int on_enter(struct trace_event_raw_sys_enter *ctx, __u32 call, int nargs)
+static __always_inline __u32 add_string(__u8 *data, struct arg_data *ad, const __u64 *args,
+					 __u32 off, int i, enum str_kind kind)
+{
+	const char *ptr = (const char *)args[i];
+	__u8 *dst = &data[off & (EVENT_DATA_MAX - 1)];
+	long n;
+
+	ad->kind[i] = kind == STR_PATH ? READ_PATH : READ_STRING;
+	if (!ptr) {
+		ad->state[i] = ARG_NULL;
+		return off;
+	}
+	n = bpf_probe_read_user_str(dst, STR_READ_MAX, ptr);
+	/*
+	 * A path with no NUL before an unreadable page: the kernel, and
+	 * strace, take PATH_MAX bytes and find no end (strace prints the
+	 * first 4095 and "...").
+	 */
+	if (n < 0 && kind == STR_PATH && bpf_probe_read_user_str(dst, PATH_READ_MAX, ptr) ==
+						 PATH_READ_MAX) {
+		ad->state[i] = ARG_TRUNCATED;
+		ad->off[i] = off;
+		ad->len[i] = PATH_READ_MAX - 1;
+		return off + PATH_READ_MAX - 1;
+	}
+	if (n < 0) {
+		ad->state[i] = ARG_UNREADABLE;
+		ad->len[i] = kind == STR_PATH ? PATH_READ_MAX : STR_READ_MAX;
+		return off;
+	}
+	/*
+	 * A string strace reads up to 8193 bytes of: with no NUL in its
+	 * first 4096 and none before an unreadable page after them, strace's
+	 * read fails and it prints the address.
+	 */
+	if (n == STR_READ_MAX && kind == STR_STRING &&
+	    bpf_probe_read_user_str(&data[PROBE_AREA], STR_READ_MAX, ptr + STR_READ_MAX - 1) < 0) {
+		ad->state[i] = ARG_UNTERMINATED;
+		return off;
+	}
+	/*
+	 * The count includes the NUL, but for an empty string some kernels
+	 * (Debian's 6.1 and 6.12) return 0 where newer ones return 1: "".
+	 */
+	if (n > 0)
+		n -= 1;
+	ad->state[i] = n == STR_READ_MAX - 1 ? ARG_TRUNCATED : ARG_DATA;
+	ad->off[i] = off;
+	ad->len[i] = n;
+	return off + n;
+}
+
+/* Append `len` bytes of the binary argument `i` points to. */
+static __always_inline __u32 add_blob(__u8 *data, struct arg_data *ad, const __u64 *args,
+				       __u32 off, int i, __u64 len)
+{
+	const void *ptr = (const void *)args[i];
+	__u32 n = len > BLOB_READ_MAX ? BLOB_READ_MAX : len;
+
+	if (!ptr) {
+		ad->state[i] = ARG_NULL;
+		return off;
+	}
+	if (bpf_probe_read_user(&data[off & (EVENT_DATA_MAX - 1)], n & (BLOB_READ_MAX * 2 - 1),
+				ptr)) {
+		ad->state[i] = ARG_UNREADABLE;
+		ad->len[i] = n;
+		return off;
+	}
+	ad->state[i] = n < len ? ARG_TRUNCATED : ARG_DATA;
+	ad->off[i] = off;
+	ad->len[i] = n;
+	return off + n;
+}
+
+/*
+ * mount_setattr's and open_tree_attr's struct (argument 3, of argument
+ * 4's size), read up to a page, as strace shows a larger struct's extra
+ * bytes; when that much cannot be read, its first 32 bytes still can be.
+ */
+static __always_inline __u32 add_mount_attr(__u8 *data, struct arg_data *ad, const __u64 *args,
+					     __u32 off)
+{
+	__u64 size = args[4];
+
+	if (size < MOUNT_ATTR_SIZE_VER0)
+		return off;
+	ad->kind[3] = READ_MOUNT_ATTR;
+	off = add_blob(data, ad, args, off, 3, size);
+	if (ad->state[3] == ARG_UNREADABLE && size > MOUNT_ATTR_SIZE_VER0) {
+		off = add_blob(data, ad, args, off, 3, MOUNT_ATTR_SIZE_VER0);
+		/* What user space should try again is the whole struct. */
+		if (ad->state[3] == ARG_UNREADABLE)
+			ad->len[3] = size > BLOB_READ_MAX ? BLOB_READ_MAX : size;
+	}
+	return off;
+}
+
+#define WANT(i) (mask & (1 << (i)))
+
+/*
+ * Read the user memory that the arguments in `mask` of `call` point to,
+ * appending at data[off..]. Returns the new data length. One place says
+ * which argument of which call is a path, a string or a struct, for the
+ * entry's reads and for the exit's second try alike.
+ */
+static __always_inline __u32 read_args(__u8 *data, struct arg_data *ad, const __u64 *args,
+				       __u32 call, __u32 off, __u8 mask)
+{
+	__u32 cmd;
+
+	switch (call) {
+	case CALL_MOUNT:
+		if (WANT(0))
+			off = add_string(data, ad, args, off, 0, STR_PATH);
+		if (WANT(1))
+			off = add_string(data, ad, args, off, 1, STR_PATH);
+		if (WANT(2))
+			off = add_string(data, ad, args, off, 2, STR_STRING);
+		if (WANT(4))
+			off = add_string(data, ad, args, off, 4, STR_STRING);
+		break;
+	case CALL_UMOUNT2:
+		if (WANT(0))
+			off = add_string(data, ad, args, off, 0, STR_PATH);
+		break;
+	case CALL_FSOPEN:
+		if (WANT(0))
+			off = add_string(data, ad, args, off, 0, STR_STRING);
+		break;
+	case CALL_OPEN_TREE:
+	case CALL_FSPICK:
+		if (WANT(1))
+			off = add_string(data, ad, args, off, 1, STR_PATH);
+		break;
+	case CALL_MOVE_MOUNT:
+		if (WANT(1))
+			off = add_string(data, ad, args, off, 1, STR_PATH);
+		if (WANT(3))
+			off = add_string(data, ad, args, off, 3, STR_PATH);
+		break;
+	case CALL_PIVOT_ROOT:
+		if (WANT(0))
+			off = add_string(data, ad, args, off, 0, STR_PATH);
+		if (WANT(1))
+			off = add_string(data, ad, args, off, 1, STR_PATH);
+		break;
+	case CALL_FSCONFIG:
+		/* What `value` is depends on cmd, a C int. */
+		cmd = args[1];
+		if (WANT(2))
+			off = add_string(data, ad, args, off, 2, STR_STRING);
+		if (!WANT(3))
+			break;
+		if (cmd == FSCONFIG_SET_STRING)
+			off = add_string(data, ad, args, off, 3, STR_STRING);
+		else if (cmd == FSCONFIG_SET_PATH || cmd == FSCONFIG_SET_PATH_EMPTY)
+			off = add_string(data, ad, args, off, 3, STR_PATH);
+		else if (cmd == FSCONFIG_SET_BINARY) {
+			/* aux is a C int: the upper half of the register is not part of it. */
+			ad->kind[3] = READ_BLOB;
+			off = add_blob(data, ad, args, off, 3, (__u32)args[4]);
+		}
+		break;
+	case CALL_MOUNT_SETATTR:
+	case CALL_OPEN_TREE_ATTR:
+		if (WANT(1))
+			off = add_string(data, ad, args, off, 1, STR_PATH);
+		if (WANT(3))
+			off = add_mount_attr(data, ad, args, off);
+		break;
+	}
+	return off;
+}
+
+static __always_inline void clear_arg_data(struct arg_data *ad)
+{
+	for (int i = 0; i < SYSCALL_ARGS; i++) {
+		ad->len[i] = 0;
+		ad->off[i] = 0;
+		ad->state[i] = ARG_RAW;
+		ad->kind[i] = READ_NONE;
+	}
+}
+
+/*
+ * The data read is not at hand after all: every argument that was read
+ * (or tried) is to be read again at exit.
+ */
+static __always_inline void forget_data(struct arg_data *ad)
+{
+	for (int i = 0; i < SYSCALL_ARGS; i++) {
+		if (ad->state[i] >= ARG_DATA) {
+			ad->state[i] = ARG_UNREADABLE;
+			ad->len[i] = 0;
+			ad->off[i] = 0;
+		}
+	}
+}
+
+/*
+ * A call starts: keep its arguments, and read what they point to now, as
+ * the kernel is about to copy it (a thread that rewrites the memory while
+ * the call blocks cannot change what we print).
+ */
+static __always_inline int on_enter(const __u64 *args, __u32 call)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
-	struct pending_call p = {};
+	__u32 zero = 0;
+	struct entry_buf *b;
+	__u32 len;
 
 	if (!caller_wanted(pid_tgid))
 		return 0;
-	p.start_ns = bpf_ktime_get_ns();
-	p.call = call;
-	/* Unrolled by hand: the verifier refuses a moving ctx pointer. */
-	p.args[0] = ctx->args[0];
-	p.args[1] = ctx->args[1];
-	if (nargs > 2)
-		p.args[2] = ctx->args[2];
-	if (nargs > 3)
-		p.args[3] = ctx->args[3];
-	if (nargs > 4)
-		p.args[4] = ctx->args[4];
+	b = bpf_map_lookup_elem(&entry_scratch, &zero);
+	if (!b)
+		return 0;
+	b->h.start_ns = bpf_ktime_get_ns();
+	b->h.call = call;
+	for (int i = 0; i < SYSCALL_ARGS; i++)
+		b->h.args[i] = args[i];
+	clear_arg_data(&b->h.ad);
+	len = read_args(b->data, &b->h.ad, b->h.args, call, 0, 0x3f);
+	b->h.data_len = len;
+	b->h.big = len > PENDING_INLINE_MAX;
+	/*
+	 * No room for the large data: forget it, and let the exit read the
+	 * arguments (marked as read then).
+	 */
+	if (b->h.big && bpf_map_update_elem(&pending_big, &tid, b->data, BPF_ANY)) {
+		stat_inc(STAT_BIG_ARGS_READ_LATE);
+		b->h.big = 0;
+		b->h.data_len = 0;
+		forget_data(&b->h.ad);
+	}
 	/* BPF_ANY: a stale entry of this tid (its exit was missed) is replaced. */
-	if (bpf_map_update_elem(&pending, &tid, &p, BPF_ANY))
+	if (bpf_map_update_elem(&pending, &tid, (struct pending_call *)b, BPF_ANY)) {
 		stat_inc(STAT_ARGS_MAP_FULL);
+		if (b->h.big)
+			bpf_map_delete_elem(&pending_big, &tid);
+	}
+	return 0;
+}
+
+/* The arguments the entry could not read, as a mask. */
+static __always_inline __u8 unread_mask(const struct arg_data *ad)
+{
+	__u8 mask = 0;
+
+	for (int i = 0; i < SYSCALL_ARGS; i++)
+		if (ad->state[i] == ARG_UNREADABLE)
+			mask |= 1 << i;
+	return mask;
+}
+
+static __always_inline int submit(void *ctx, struct event_buf *e, __u32 data_len)
+{
+	__u64 size = sizeof(e->hdr) + data_len;
+	long err;
+
+	if (size > sizeof(e->hdr) + EVENT_DATA_MAX)
+		size = sizeof(e->hdr) + EVENT_DATA_MAX;
+	e->hdr.data_len = data_len;
+	if (unread_mask(&e->hdr.ad))
+		err = bpf_perf_event_output(ctx, &urgent_events, BPF_F_CURRENT_CPU, e, size);
+	else
+		err = bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, e, size);
+	/*
+	 * Counted here, not taken from the kernel's PERF_RECORD_LOST: that
+	 * record is only written with the next event that fits, so losses at
+	 * the end of a burst would never be reported.
+	 */
+	if (err == -28 /* ENOSPC */)
+		stat_inc(STAT_BUFFER_FULL);
+	else if (err)
+		stat_inc(STAT_OUTPUT_FAILED);
 	return 0;
 }
 
 /*
- * Take back this thread's entry and fill the fixed part of its event.
- * Returns NULL when there is nothing to send.
+ * A call returns: take back its entry and send one complete event. What
+ * the entry could not read (a page the process had not touched yet) is
+ * read now, and marked as read at exit.
  */
-static __always_inline struct event_buf *begin_event(struct trace_event_raw_sys_exit *ctx,
-						     __u32 call)
+static __always_inline int on_exit(void *ctx, __u32 call, long ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
 	__u32 zero = 0;
 	struct pending_call *p;
+	struct pending_data *big;
 	struct event_buf *e;
 	struct task_struct *task;
-	long ret = ctx->ret;
+	__u32 len;
+	__u8 late;
 
 	p = bpf_map_lookup_elem(&pending, &tid);
 	if (!p)
-		return NULL;
+		return 0;
 	e = bpf_map_lookup_elem(&scratch, &zero);
-	if (!e || p->call != call || (failed_only && ret >= 0)) {
+	if (!e || p->h.call != call || (failed_only && ret >= 0)) {
+		if (p->h.big)
+			bpf_map_delete_elem(&pending_big, &tid);
 		bpf_map_delete_elem(&pending, &tid);
-		return NULL;
+		return 0;
 	}
 
-	e->hdr.start_ns = p->start_ns;
-	e->hdr.latency_ns = bpf_ktime_get_ns() - p->start_ns;
-	for (int i = 0; i < SYSCALL_ARGS; i++) {
-		e->hdr.args[i] = p->args[i];
-		e->hdr.arg_len[i] = 0;
-		e->hdr.arg_state[i] = ARG_RAW;
+	e->hdr.start_ns = p->h.start_ns;
+	e->hdr.latency_ns = bpf_ktime_get_ns() - p->h.start_ns;
+	for (int i = 0; i < SYSCALL_ARGS; i++)
+		e->hdr.args[i] = p->h.args[i];
+	e->hdr.ad = p->h.ad;
+	len = p->h.data_len;
+	if (p->h.big) {
+		big = bpf_map_lookup_elem(&pending_big, &tid);
+		if (len > EVENT_DATA_MAX)
+			len = EVENT_DATA_MAX;
+		if (!big || bpf_probe_read_kernel(e->data, len, big->data)) {
+			len = 0;
+			forget_data(&e->hdr.ad);
+		}
+		bpf_map_delete_elem(&pending_big, &tid);
+	} else {
+		if (len > PENDING_INLINE_MAX)
+			len = PENDING_INLINE_MAX;
+		bpf_probe_read_kernel(e->data, len, p->data);
 	}
 	bpf_map_delete_elem(&pending, &tid);
+
+	late = unread_mask(&e->hdr.ad);
+	if (late)
+		len = read_args(e->data, &e->hdr.ad, e->hdr.args, call, len, late);
+	/* Only those that the second try could read were read at exit. */
+	e->hdr.read_at_exit = late & ~unread_mask(&e->hdr.ad);
+	e->hdr.read_after_call = 0;
 
 	task = (struct task_struct *)bpf_get_current_task();
 	e->hdr.ret = ret;
@@ -206,214 +547,49 @@ static __always_inline struct event_buf *begin_event(struct trace_event_raw_sys_
 		e->hdr.ppid = 0;
 		e->hdr.pcomm[0] = 0;
 	}
-	return e;
+	return submit(ctx, e, len);
 }
 
-/* Append the C string argument `i` points to; returns the new data length. */
-static __always_inline __u32 add_string(struct event_buf *e, __u32 off, int i)
+/*
+ * `nargs` must be the call's own argument count: the kernel refuses to
+ * attach a program that reads past the end of its tracepoint's record.
+ */
+static __always_inline int enter_tp(struct trace_event_raw_sys_enter *ctx, __u32 call, int nargs)
 {
-	const void *ptr = (const void *)e->hdr.args[i];
-	long n;
+	__u64 args[SYSCALL_ARGS] = {};
 
-	if (!ptr) {
-		e->hdr.arg_state[i] = ARG_NULL;
-		return off;
-	}
-	n = bpf_probe_read_user_str(&e->data[off & (EVENT_DATA_MAX - 1)], STR_READ_MAX, ptr);
-	if (n <= 0) {
-		e->hdr.arg_state[i] = ARG_UNREADABLE;
-		return off;
-	}
-	n -= 1; /* the NUL */
-	e->hdr.arg_state[i] = n == STR_READ_MAX - 1 ? ARG_TRUNCATED : ARG_DATA;
-	e->hdr.arg_len[i] = n;
-	return off + n;
+	/* Unrolled by hand: the verifier refuses a moving ctx pointer. */
+	args[0] = ctx->args[0];
+	args[1] = ctx->args[1];
+	if (nargs > 2)
+		args[2] = ctx->args[2];
+	if (nargs > 3)
+		args[3] = ctx->args[3];
+	if (nargs > 4)
+		args[4] = ctx->args[4];
+	return on_enter(args, call);
 }
 
-/* Append `len` bytes of binary data argument `i` points to. */
-static __always_inline __u32 add_blob(struct event_buf *e, __u32 off, int i, __u64 len)
-{
-	const void *ptr = (const void *)e->hdr.args[i];
-	__u32 n = len > BLOB_READ_MAX ? BLOB_READ_MAX : len;
-
-	if (!ptr) {
-		e->hdr.arg_state[i] = ARG_NULL;
-		return off;
-	}
-	if (bpf_probe_read_user(&e->data[off & (EVENT_DATA_MAX - 1)], n & (BLOB_READ_MAX * 2 - 1),
-				ptr)) {
-		e->hdr.arg_state[i] = ARG_UNREADABLE;
-		return off;
-	}
-	e->hdr.arg_state[i] = n < len ? ARG_TRUNCATED : ARG_DATA;
-	e->hdr.arg_len[i] = n;
-	return off + n;
-}
-
-static __always_inline int submit(struct trace_event_raw_sys_exit *ctx, struct event_buf *e,
-				  __u32 data_len)
-{
-	__u64 size = sizeof(e->hdr) + data_len;
-	long err;
-
-	if (size > sizeof(*e))
-		size = sizeof(*e);
-	err = bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, e, size);
-	/*
-	 * Counted here, not taken from the kernel's PERF_RECORD_LOST: that
-	 * record is only written with the next event that fits, so losses at
-	 * the end of a burst would never be reported.
-	 */
-	if (err == -28 /* ENOSPC */)
-		stat_inc(STAT_BUFFER_FULL);
-	else if (err)
-		stat_inc(STAT_OUTPUT_FAILED);
-	return 0;
-}
-
-#define ENTER(tp, call, nargs)                                                           \
+#define CALL_PROGRAMS(tp, call, nargs)                                                   \
 	SEC("tracepoint/syscalls/sys_enter_" #tp)                                         \
 	int enter_##tp(struct trace_event_raw_sys_enter *ctx)                             \
 	{                                                                                  \
-		return on_enter(ctx, call, nargs);                                        \
-	}
-
-ENTER(mount, CALL_MOUNT, 5)
-ENTER(umount, CALL_UMOUNT2, 2)
-ENTER(fsopen, CALL_FSOPEN, 2)
-ENTER(fsconfig, CALL_FSCONFIG, 5)
-ENTER(fsmount, CALL_FSMOUNT, 3)
-ENTER(move_mount, CALL_MOVE_MOUNT, 5)
-ENTER(open_tree, CALL_OPEN_TREE, 3)
-ENTER(mount_setattr, CALL_MOUNT_SETATTR, 5)
-ENTER(fspick, CALL_FSPICK, 3)
-ENTER(pivot_root, CALL_PIVOT_ROOT, 2)
-ENTER(open_tree_attr, CALL_OPEN_TREE_ATTR, 5)
-
-/* mount(source, target, fstype, flags, data) */
-SEC("tracepoint/syscalls/sys_exit_mount")
-int exit_mount(struct trace_event_raw_sys_exit *ctx)
-{
-	struct event_buf *e = begin_event(ctx, CALL_MOUNT);
-	__u32 off = 0;
-
-	if (!e)
-		return 0;
-	off = add_string(e, off, 0);
-	off = add_string(e, off, 1);
-	off = add_string(e, off, 2);
-	off = add_string(e, off, 4);
-	return submit(ctx, e, off);
-}
-
-/* Calls whose only data is one path, argument `arg`. */
-#define EXIT_ONE_PATH(tp, call, arg)                                                     \
+		return enter_tp(ctx, call, nargs);                                        \
+	}                                                                                  \
 	SEC("tracepoint/syscalls/sys_exit_" #tp)                                          \
 	int exit_##tp(struct trace_event_raw_sys_exit *ctx)                               \
 	{                                                                                  \
-		struct event_buf *e = begin_event(ctx, call);                             \
-		if (!e)                                                                    \
-			return 0;                                                          \
-		return submit(ctx, e, add_string(e, 0, arg));                              \
+		return on_exit(ctx, call, ctx->ret);                                      \
 	}
 
-EXIT_ONE_PATH(umount, CALL_UMOUNT2, 0)
-EXIT_ONE_PATH(fsopen, CALL_FSOPEN, 0)
-EXIT_ONE_PATH(open_tree, CALL_OPEN_TREE, 1)
-EXIT_ONE_PATH(fspick, CALL_FSPICK, 1)
-
-/* fsmount(fs_fd, flags, attr_flags): numbers only. */
-SEC("tracepoint/syscalls/sys_exit_fsmount")
-int exit_fsmount(struct trace_event_raw_sys_exit *ctx)
-{
-	struct event_buf *e = begin_event(ctx, CALL_FSMOUNT);
-
-	if (!e)
-		return 0;
-	return submit(ctx, e, 0);
-}
-
-/* move_mount(from_dfd, from_path, to_dfd, to_path, flags) */
-SEC("tracepoint/syscalls/sys_exit_move_mount")
-int exit_move_mount(struct trace_event_raw_sys_exit *ctx)
-{
-	struct event_buf *e = begin_event(ctx, CALL_MOVE_MOUNT);
-	__u32 off = 0;
-
-	if (!e)
-		return 0;
-	off = add_string(e, off, 1);
-	off = add_string(e, off, 3);
-	return submit(ctx, e, off);
-}
-
-/* pivot_root(new_root, put_old) */
-SEC("tracepoint/syscalls/sys_exit_pivot_root")
-int exit_pivot_root(struct trace_event_raw_sys_exit *ctx)
-{
-	struct event_buf *e = begin_event(ctx, CALL_PIVOT_ROOT);
-	__u32 off = 0;
-
-	if (!e)
-		return 0;
-	off = add_string(e, off, 0);
-	off = add_string(e, off, 1);
-	return submit(ctx, e, off);
-}
-
-/* fsconfig command numbers (uapi/linux/mount.h). */
-#define FSCONFIG_SET_STRING 1
-#define FSCONFIG_SET_BINARY 2
-#define FSCONFIG_SET_PATH 3
-#define FSCONFIG_SET_PATH_EMPTY 4
-
-/* fsconfig(fs_fd, cmd, key, value, aux): what `value` is depends on cmd. */
-SEC("tracepoint/syscalls/sys_exit_fsconfig")
-int exit_fsconfig(struct trace_event_raw_sys_exit *ctx)
-{
-	struct event_buf *e = begin_event(ctx, CALL_FSCONFIG);
-	__u32 off = 0;
-	__u32 cmd;
-
-	if (!e)
-		return 0;
-	cmd = e->hdr.args[1];
-	off = add_string(e, off, 2);
-	if (cmd == FSCONFIG_SET_STRING || cmd == FSCONFIG_SET_PATH || cmd == FSCONFIG_SET_PATH_EMPTY)
-		off = add_string(e, off, 3);
-	else if (cmd == FSCONFIG_SET_BINARY)
-		/* aux is a C int: the upper half of the register is not part of it. */
-		off = add_blob(e, off, 3, (__u32)e->hdr.args[4]);
-	return submit(ctx, e, off);
-}
-
-/* Size of struct mount_attr as first published (MOUNT_ATTR_SIZE_VER0). */
-#define MOUNT_ATTR_SIZE_VER0 32
-
-/*
- * mount_setattr and open_tree_attr: (dfd, path, flags, attr, size).
- * The struct is read up to a page, as strace shows a larger struct's
- * extra bytes; when that much cannot be read, its first 32 bytes still
- * can be shown.
- */
-#define EXIT_PATH_AND_ATTR(tp, call)                                                     \
-	SEC("tracepoint/syscalls/sys_exit_" #tp)                                          \
-	int exit_##tp(struct trace_event_raw_sys_exit *ctx)                               \
-	{                                                                                  \
-		struct event_buf *e = begin_event(ctx, call);                             \
-		__u64 size;                                                                \
-		__u32 off;                                                                 \
-		if (!e)                                                                    \
-			return 0;                                                          \
-		off = add_string(e, 0, 1);                                                 \
-		size = e->hdr.args[4];                                                     \
-		if (size < MOUNT_ATTR_SIZE_VER0)                                           \
-			return submit(ctx, e, off);                                        \
-		off = add_blob(e, off, 3, size);                                           \
-		if (e->hdr.arg_state[3] == ARG_UNREADABLE && size > MOUNT_ATTR_SIZE_VER0) \
-			off = add_blob(e, off, 3, MOUNT_ATTR_SIZE_VER0);                   \
-		return submit(ctx, e, off);                                                \
-	}
-
-EXIT_PATH_AND_ATTR(mount_setattr, CALL_MOUNT_SETATTR)
-EXIT_PATH_AND_ATTR(open_tree_attr, CALL_OPEN_TREE_ATTR)
+CALL_PROGRAMS(mount, CALL_MOUNT, 5)
+CALL_PROGRAMS(umount, CALL_UMOUNT2, 2)
+CALL_PROGRAMS(fsopen, CALL_FSOPEN, 2)
+CALL_PROGRAMS(fsconfig, CALL_FSCONFIG, 5)
+CALL_PROGRAMS(fsmount, CALL_FSMOUNT, 3)
+CALL_PROGRAMS(move_mount, CALL_MOVE_MOUNT, 5)
+CALL_PROGRAMS(open_tree, CALL_OPEN_TREE, 3)
+CALL_PROGRAMS(mount_setattr, CALL_MOUNT_SETATTR, 5)
+CALL_PROGRAMS(fspick, CALL_FSPICK, 3)
+CALL_PROGRAMS(pivot_root, CALL_PIVOT_ROOT, 2)
+CALL_PROGRAMS(open_tree_attr, CALL_OPEN_TREE_ATTR, 5)

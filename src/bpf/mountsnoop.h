@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The one definition of what crosses from the kernel to user space.
- * Rust reads these types from the generated skeleton (`types`), so a
- * change here is a change on both sides at once.
+ * Rust reads these types and enums from the generated skeleton
+ * (`types`), so a change here is a change on both sides at once: the
+ * .bpf.c file names one variable of each type so that it reaches BTF.
  */
 #ifndef MOUNTSNOOP_H
 #define MOUNTSNOOP_H
@@ -17,10 +18,18 @@
  * would have taken whole.
  */
 #define STR_READ_MAX 4097
+/* A path is PATH_MAX bytes at most, its NUL included. */
+#define PATH_READ_MAX 4096
 /* A binary argument (fsconfig's SET_BINARY value) is read up to a page. */
 #define BLOB_READ_MAX 4096
 /* Sum of the data of one event never exceeds this (4 strings of a page). */
 #define EVENT_DATA_MAX 16384
+/*
+ * Arguments read at entry are kept in the in-flight map when their bytes
+ * fit in this much (nearly every call); a call with more keeps them in a
+ * second map whose entries are allocated only for such calls.
+ */
+#define PENDING_INLINE_MAX 512
 
 /* The traced calls. New calls go at the end; user space keys on these. */
 enum call_id {
@@ -42,9 +51,14 @@ enum call_id {
 enum arg_state {
 	ARG_RAW = 0,        /* only the raw value in `args` */
 	ARG_NULL = 1,       /* a NULL pointer where data was expected */
-	ARG_DATA = 2,       /* data read whole: `arg_len` bytes in `data` */
+	ARG_DATA = 2,       /* data read whole: `arg_len` bytes at `arg_off` */
 	ARG_TRUNCATED = 3,  /* data read, but cut at our read limit */
 	ARG_UNREADABLE = 4, /* the pointer could not be read */
+	/*
+	 * A string with no NUL before memory that cannot be read, further
+	 * than strace reads (strace shows its address).
+	 */
+	ARG_UNTERMINATED = 5,
 };
 
 /* Counters of what could not be delivered, per CPU, in map `stats`. */
@@ -52,13 +66,59 @@ enum stat_id {
 	STAT_ARGS_MAP_FULL = 0, /* entry seen, args map had no room: event lost */
 	STAT_OUTPUT_FAILED = 1, /* perf output failed other than for lack of room */
 	STAT_BUFFER_FULL = 2,   /* perf buffer had no room: event lost */
-	STAT_COUNT = 3,
+	STAT_BIG_ARGS_READ_LATE = 3, /* no room for large arguments at entry: read at exit */
+	STAT_COUNT = 4,
 };
 
 /*
- * The fixed part of every event. It is followed by `data`: the bytes of
- * each argument whose state is ARG_DATA or ARG_TRUNCATED, in argument
- * order, `arg_len[i]` bytes each (strings without their NUL).
+ * How an argument's memory is read, in `arg_data.kind`, so that user
+ * space can try again, by the same rules, what the kernel side could not
+ * read (ARG_UNREADABLE): `len` then holds the size wanted.
+ */
+enum read_kind {
+	READ_NONE = 0,   /* not read: a number, or a pointer we do not follow */
+	READ_PATH = 1,   /* a path: PATH_MAX bytes at most, its NUL included */
+	READ_STRING = 2, /* a string: STR_READ_MAX bytes at most */
+	READ_BLOB = 3,   /* `len` bytes */
+	READ_MOUNT_ATTR = 4, /* a struct mount_attr of `len` bytes, or its first 32 */
+};
+
+/* Where each argument's bytes are, in an event's or an entry's data. */
+struct arg_data {
+	__u16 len[SYSCALL_ARGS];
+	__u16 off[SYSCALL_ARGS];
+	__u8 state[SYSCALL_ARGS];
+	__u8 kind[SYSCALL_ARGS];
+};
+
+/* What a call's entry leaves for its exit in map `pending`, keyed by tid. */
+struct pending_head {
+	__u64 start_ns;
+	__u64 args[SYSCALL_ARGS];
+	__u32 call;
+	__u16 data_len;
+	/* The data is in map `pending_big`, not inline. */
+	__u8 big;
+	__u8 _pad;
+	struct arg_data ad;
+};
+
+struct pending_call {
+	struct pending_head h;
+	/* Arguments read at entry, when they fit. */
+	__u8 data[PENDING_INLINE_MAX];
+};
+
+/* The arguments of a call whose data did not fit inline. */
+struct pending_data {
+	__u8 data[EVENT_DATA_MAX];
+};
+
+/*
+ * The fixed part of every event. It is followed by `data_len` bytes of
+ * data: the bytes of each argument whose state is ARG_DATA or
+ * ARG_TRUNCATED, `ad.len[i]` bytes at `ad.off[i]` (strings without their
+ * NUL).
  */
 struct event_header {
 	__u64 start_ns;   /* bpf_ktime_get_ns() at syscall entry */
@@ -71,8 +131,19 @@ struct event_header {
 	__u32 ppid;
 	__u32 uid;
 	__u32 call;
-	__u16 arg_len[SYSCALL_ARGS];
-	__u8 arg_state[SYSCALL_ARGS];
+	__u16 data_len;
+	/*
+	 * Bit i: argument i could not be read when the call started (its
+	 * page not yet touched) and was read when it returned.
+	 */
+	__u8 read_at_exit;
+	/*
+	 * Bit i: argument i could not be read by the kernel side at all;
+	 * user space read it from the process's memory after the call.
+	 * Never set by the BPF program.
+	 */
+	__u8 read_after_call;
+	struct arg_data ad;
 	char comm[TASK_COMM_LEN];
 	char pcomm[TASK_COMM_LEN];
 };

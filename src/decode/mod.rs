@@ -1,10 +1,97 @@
-//! Everything that turns raw values into text: flag tables, errno names,
-//! string quoting, and each call's argument list. Pure and unit-tested.
+//! Everything that turns an event into what is printed: strace's
+//! printing primitives, each call's arguments, the flag and constant
+//! tables, errno names, string quoting. Pure and unit-tested.
+//!
+//! [`describe`] is the one entry point: it writes the CALL text and
+//! returns the [`Description`] every output form reads.
 
-pub mod args;
+pub mod calls;
 pub mod errno;
 pub mod escape;
-pub mod flags;
-mod mount_api;
-pub mod render;
+pub mod printer;
+#[cfg(test)]
 mod uapi;
+pub mod xlat;
+
+use crate::event::Event;
+use crate::syscalls::Syscall;
+use calls::{mount, mount_api};
+pub use printer::Description;
+use printer::Printer;
+
+/// Appends the CALL text of `event` to `out` (`name(args) = ret`), and
+/// returns the description of its arguments, whose spans index `out`.
+pub fn describe<'a>(event: &Event<'a>, out: &mut String) -> Description<'a> {
+    out.push_str(event.call.name());
+    out.push('(');
+    let mut p = Printer::new(event, out);
+    match event.call {
+        Syscall::Mount => mount::mount(&mut p),
+        Syscall::Umount2 => mount::umount2(&mut p),
+        Syscall::PivotRoot => mount::pivot_root(&mut p),
+        Syscall::Fsopen => mount_api::fsopen(&mut p),
+        Syscall::Fsconfig => mount_api::fsconfig(&mut p),
+        Syscall::Fsmount => mount_api::fsmount(&mut p),
+        Syscall::MoveMount => mount_api::move_mount(&mut p),
+        Syscall::OpenTree => mount_api::open_tree(&mut p),
+        Syscall::MountSetattr => mount_api::mount_setattr(&mut p),
+        Syscall::Fspick => mount_api::fspick(&mut p),
+        Syscall::OpenTreeAttr => mount_api::open_tree_attr(&mut p),
+    }
+    let desc = p.finish();
+    out.push(')');
+    errno::push_return(event.header.ret, out);
+    desc
+}
+
+/// Test support: the CALL text of a sample built as the kernel would.
+#[cfg(test)]
+pub fn render(s: crate::event::build::Sample) -> String {
+    let bytes = s.bytes();
+    let e = Event::parse(&bytes).expect("a well-formed sample");
+    let mut out = String::new();
+    describe(&e, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::printer::{Shown, Value};
+    use crate::event::build::Sample;
+    use crate::event::ARG_DATA;
+
+    #[test]
+    fn spans_cover_each_argument() {
+        let s = Sample::new(Syscall::Umount2, [1, 2, 0, 0, 0, 0], 0).with(0, ARG_DATA, b"/a");
+        let bytes = s.bytes();
+        let e = Event::parse(&bytes).unwrap();
+        let mut out = String::new();
+        let desc = describe(&e, &mut out);
+        assert_eq!(desc.args().len(), 2);
+        let arg = |i: usize| &out[desc.args()[i].start..desc.args()[i].end];
+        assert_eq!(arg(0), "\"/a\"");
+        assert_eq!(arg(1), "MNT_DETACH");
+        assert_eq!(desc.args()[0].name, "target");
+        assert_eq!(
+            desc.args()[0].value,
+            Value::Str(Shown {
+                bytes: b"/a",
+                cut: false
+            })
+        );
+        assert_eq!(desc.args()[1].value, Value::UInt(2));
+    }
+
+    /// Every call prints exactly as many arguments as its man page names.
+    #[test]
+    fn every_call_prints_every_argument() {
+        for call in Syscall::ALL {
+            let bytes = Sample::new(call, [0; 6], 0).bytes();
+            let e = Event::parse(&bytes).unwrap();
+            let desc = describe(&e, &mut String::new());
+            let names: Vec<_> = desc.args().iter().map(|a| a.name).collect();
+            assert_eq!(names, call.arg_names(), "{}", call.name());
+        }
+    }
+}

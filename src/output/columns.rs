@@ -6,7 +6,7 @@ use std::fmt::Write;
 use super::{push_micros, Format};
 use crate::clock::Clock;
 use crate::decode::escape::escape;
-use crate::decode::render::{render_call, Notes};
+use crate::decode::{describe, Description};
 use crate::event::Event;
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -70,7 +70,12 @@ impl Format for Columns {
         Some(h)
     }
 
-    fn event(&mut self, event: &Event, clock: &Clock, out: &mut Vec<u8>) -> Notes {
+    fn event<'a>(
+        &mut self,
+        event: &Event<'a>,
+        clock: &Clock,
+        out: &mut Vec<u8>,
+    ) -> Description<'a> {
         let line = &mut self.line;
         line.clear();
         let h = &event.header;
@@ -97,10 +102,10 @@ impl Format for Columns {
             pad(line, start, 10);
             line.push(' ');
         }
-        let notes = render_call(event, line);
+        let desc = describe(event, line);
         line.push('\n');
         out.extend_from_slice(line.as_bytes());
-        notes
+        desc
     }
 }
 

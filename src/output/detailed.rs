@@ -7,8 +7,9 @@ use super::columns::push_comm;
 use super::{micros, Format};
 use crate::clock::Clock;
 use crate::decode::errno::push_return;
-use crate::decode::render::{render_call, Notes};
+use crate::decode::{describe, Description};
 use crate::event::Event;
+use crate::output::arg_state;
 
 pub struct Detailed {
     call: String,
@@ -25,9 +26,14 @@ impl Detailed {
 }
 
 impl Format for Detailed {
-    fn event(&mut self, event: &Event, clock: &Clock, out: &mut Vec<u8>) -> Notes {
+    fn event<'a>(
+        &mut self,
+        event: &Event<'a>,
+        clock: &Clock,
+        out: &mut Vec<u8>,
+    ) -> Description<'a> {
         self.call.clear();
-        let notes = render_call(event, &mut self.call);
+        let desc = describe(event, &mut self.call);
         let h = &event.header;
         let b = &mut self.block;
         b.clear();
@@ -56,10 +62,14 @@ impl Format for Detailed {
         let _ = writeln!(b, "{}", h.mnt_ns);
         field(b, "SYSCALL");
         let _ = writeln!(b, "{}", event.call.name());
-        let names = event.call.arg_names();
-        for (name, &(start, end)) in names.iter().zip(&notes.spans[..notes.args]) {
-            field(b, &name.to_uppercase());
-            let _ = writeln!(b, "{}", &self.call[start..end]);
+        for arg in desc.args() {
+            field(b, &arg.name.to_uppercase());
+            let _ = write!(b, "{}", &self.call[arg.start..arg.end]);
+            let states: Vec<&str> = arg_state(arg).collect();
+            if !states.is_empty() {
+                let _ = write!(b, "  ({})", states.join(", "));
+            }
+            b.push('\n');
         }
         field(b, "RET");
         let mut ret = String::new();
@@ -71,7 +81,7 @@ impl Format for Detailed {
         let _ = writeln!(b, "{}", self.call);
         b.push('\n');
         out.extend_from_slice(b.as_bytes());
-        notes
+        desc
     }
 }
 

@@ -5,10 +5,11 @@ use serde::Serialize;
 
 use super::Format;
 use crate::clock::Clock;
-use crate::decode::args::{arg_values, ArgValue, MountAttr};
 use crate::decode::errno::{errno_name, error_code};
-use crate::decode::render::{render_call, Notes};
+use crate::decode::printer::{AttrExtra, Value};
+use crate::decode::{describe, Description};
 use crate::event::Event;
+use crate::output::arg_state;
 
 pub struct Json {
     call: String,
@@ -27,35 +28,74 @@ fn lossy(b: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(b)
 }
 
-struct Args<'a>(Vec<(&'static str, ArgValue<'a>)>);
+/// The arguments, read from the call's description: the same values
+/// the CALL text shows.
+struct Args<'d, 'a>(&'d Description<'a>);
 
-impl Serialize for Args<'_> {
+impl Serialize for Args<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (name, value) in &self.0 {
-            match value {
-                ArgValue::Null => map.serialize_entry(name, &())?,
-                ArgValue::Bytes(b) => map.serialize_entry(name, &lossy(b))?,
-                ArgValue::Int(v) => map.serialize_entry(name, v)?,
-                ArgValue::UInt(v) | ArgValue::Addr(v) => map.serialize_entry(name, v)?,
-                ArgValue::MountAttr(a) => map.serialize_entry(name, &AttrObject(a))?,
+        let args = self.0.args();
+        let mut map = s.serialize_map(Some(args.len()))?;
+        for arg in args {
+            map.serialize_entry(arg.name, &ArgValue(&arg.value))?;
+        }
+        map.end()
+    }
+}
+
+/// The arguments whose value is not simply what was read whole.
+struct ArgStates<'d, 'a>(&'d Description<'a>);
+
+impl Serialize for ArgStates<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        for arg in self.0.args() {
+            let states: Vec<&str> = arg_state(arg).collect();
+            if !states.is_empty() {
+                map.serialize_entry(arg.name, &states)?;
             }
         }
         map.end()
     }
 }
 
-struct AttrObject<'a>(&'a MountAttr);
+struct ArgValue<'v, 'a>(&'v Value<'a>);
 
-impl Serialize for AttrObject<'_> {
+impl Serialize for ArgValue<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(4))?;
-        map.serialize_entry("attr_set", &self.0.attr_set)?;
-        map.serialize_entry("attr_clr", &self.0.attr_clr)?;
-        map.serialize_entry("propagation", &self.0.propagation)?;
-        map.serialize_entry("userns_fd", &self.0.userns_fd)?;
-        map.end()
+        match self.0 {
+            Value::Null => s.serialize_unit(),
+            Value::Addr(v) | Value::Unreadable(v) | Value::Unterminated(v) | Value::UInt(v) => {
+                s.serialize_u64(*v)
+            }
+            Value::Int(v) => s.serialize_i64(*v),
+            Value::Str(shown) => s.serialize_str(&lossy(shown.bytes)),
+            Value::Binary(shown) => s.serialize_str(&hex(shown.bytes)),
+            Value::MountAttr(a) => {
+                let mut map = s.serialize_map(None)?;
+                map.serialize_entry("attr_set", &a.attr_set)?;
+                map.serialize_entry("attr_clr", &a.attr_clr)?;
+                map.serialize_entry("propagation", &a.propagation)?;
+                map.serialize_entry("userns_fd", &a.userns_fd)?;
+                match a.extra {
+                    AttrExtra::None => {}
+                    AttrExtra::Bytes(b) => map.serialize_entry("extra", &hex(b))?,
+                    AttrExtra::Unreadable => map.serialize_entry("extra", "unreadable")?,
+                }
+                map.end()
+            }
+        }
     }
+}
+
+/// Binary data as lowercase hex digits, two per byte.
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
 }
 
 #[derive(Serialize)]
@@ -69,7 +109,8 @@ struct Record<'a> {
     uid: u32,
     mnt_ns: u64,
     syscall: &'static str,
-    args: Args<'a>,
+    args: Args<'a, 'a>,
+    arg_state: ArgStates<'a, 'a>,
     ret: i64,
     error: Option<&'static str>,
     latency_ns: u64,
@@ -79,9 +120,14 @@ struct Record<'a> {
 }
 
 impl Format for Json {
-    fn event(&mut self, event: &Event, clock: &Clock, out: &mut Vec<u8>) -> Notes {
+    fn event<'a>(
+        &mut self,
+        event: &Event<'a>,
+        clock: &Clock,
+        out: &mut Vec<u8>,
+    ) -> Description<'a> {
         self.call.clear();
-        let notes = render_call(event, &mut self.call);
+        let desc = describe(event, &mut self.call);
         let h = &event.header;
         let error = error_code(h.ret).and_then(errno_name);
         let record = Record {
@@ -96,17 +142,18 @@ impl Format for Json {
             uid: h.uid,
             mnt_ns: h.mnt_ns,
             syscall: event.call.name(),
-            args: Args(arg_values(event)),
+            args: Args(&desc),
+            arg_state: ArgStates(&desc),
             ret: h.ret,
             error,
             latency_ns: h.latency_ns,
             call: &self.call,
-            truncated: event.truncated(),
+            truncated: desc.cut(),
         };
         // Serializing plain data into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut *out, &record);
         out.push(b'\n');
-        notes
+        desc
     }
 }
 
@@ -163,6 +210,38 @@ mod tests {
         assert!(v.get("truncated").is_none());
         let ts = v["timestamp"].as_str().unwrap();
         assert!(ts.ends_with('Z') && ts.len() == 27, "{ts}");
+    }
+
+    /// What once differed between the CALL text and the JSON args.
+    #[test]
+    fn args_are_what_the_call_text_shows() {
+        use crate::event::{ARG_NULL, ARG_UNREADABLE};
+        // RECONFIGURE ignores key: the text shows its address, so does JSON.
+        let v = json(
+            Sample::new(Syscall::Fsconfig, [4, 7, 0x21, 0x1f, 0, 0], -16).with(2, ARG_DATA, b"k"),
+        );
+        assert_eq!(v["args"]["key"], 0x21);
+        assert!(v["call"]
+            .as_str()
+            .unwrap()
+            .contains("RECONFIGURE, 0x21, 0x1f"));
+        // A binary value is hex in both.
+        let v = json(
+            Sample::new(Syscall::Fsconfig, [4, 2, 1, 2, 3, 0], 0)
+                .with(2, ARG_DATA, b"bin")
+                .with(3, ARG_DATA, b"\x01\xbcb"),
+        );
+        assert_eq!(v["args"]["value"], "01bc62");
+        assert!(v["call"].as_str().unwrap().contains(r#""\x01\xbc\x62""#));
+        // An unreadable string: the address, and says so.
+        let v = json(
+            Sample::new(Syscall::Umount2, [0x1000, 0, 0, 0, 0, 0], 0).with(0, ARG_UNREADABLE, b""),
+        );
+        assert_eq!(v["args"]["target"], 0x1000);
+        assert_eq!(v["arg_state"]["target"], serde_json::json!(["unreadable"]));
+        let v = json(Sample::new(Syscall::Umount2, [0, 0, 0, 0, 0, 0], 0).with(0, ARG_NULL, b""));
+        assert_eq!(v["args"]["target"], serde_json::Value::Null);
+        assert_eq!(v["arg_state"], serde_json::json!({}));
     }
 
     #[test]

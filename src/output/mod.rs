@@ -7,7 +7,8 @@ pub mod json;
 pub mod summary;
 
 use crate::clock::Clock;
-use crate::decode::render::Notes;
+use crate::decode::printer::{Arg, ReadTime, Value};
+use crate::decode::Description;
 use crate::event::Event;
 
 /// One way of printing events.
@@ -17,10 +18,30 @@ pub trait Format {
         None
     }
     /// Appends one event to `out`: exactly one line, except for the
-    /// block form, which is one block.
-    fn event(&mut self, event: &Event, clock: &Clock, out: &mut Vec<u8>) -> Notes;
+    /// block form, which is one block. Returns the call's description
+    /// (the sink reports what it could not read).
+    fn event<'a>(&mut self, event: &Event<'a>, clock: &Clock, out: &mut Vec<u8>)
+        -> Description<'a>;
     /// Appends what is printed at exit (the summary's table).
     fn finish(&mut self, _lost: u64, _out: &mut Vec<u8>) {}
+}
+
+/// How an argument's value came to be what it is, when that is not
+/// simply "read whole as the call started": for JSON's `arg_state` and
+/// the detailed block. Empty for most arguments.
+pub fn arg_state(arg: &Arg) -> impl Iterator<Item = &'static str> {
+    let state = match arg.value {
+        Value::Unreadable(_) => Some("unreadable"),
+        Value::Unterminated(_) => Some("unterminated"),
+        Value::Str(s) | Value::Binary(s) if s.cut => Some("truncated"),
+        _ => None,
+    };
+    let read = match arg.read {
+        ReadTime::AtEntry => None,
+        ReadTime::AtExit => Some("read_at_exit"),
+        ReadTime::AfterCall => Some("read_after_call"),
+    };
+    state.into_iter().chain(read)
 }
 
 /// Appends nanoseconds as microseconds with three decimals.

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::{micros, Format};
 use crate::clock::Clock;
 use crate::decode::errno::{errno_name, error_code};
-use crate::decode::render::Notes;
+use crate::decode::Description;
 use crate::event::Event;
 use crate::syscalls::Syscall;
 
@@ -113,13 +113,18 @@ struct SummaryJson<'a> {
 }
 
 impl Format for Summary {
-    fn event(&mut self, event: &Event, _clock: &Clock, _out: &mut Vec<u8>) -> Notes {
+    fn event<'a>(
+        &mut self,
+        event: &Event<'a>,
+        _clock: &Clock,
+        _out: &mut Vec<u8>,
+    ) -> Description<'a> {
         let h = &event.header;
         self.per_call
             .entry(event.call)
             .or_default()
             .add(h.ret, h.latency_ns);
-        Notes::default()
+        Description::default()
     }
 
     fn finish(&mut self, lost: u64, out: &mut Vec<u8>) {

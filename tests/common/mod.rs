@@ -313,6 +313,7 @@ fn run(mut workload: Command, scenario: &str, args: &[&str]) -> u32 {
     let mut child = workload
         .arg(scenario)
         .args(args)
+        .stdin(Stdio::null())
         .spawn()
         .expect("start workload");
     let pid = child.id();
@@ -405,14 +406,12 @@ pub const STRACE_CALLS: &str =
 /// printed, then those strace printed. `tag` names the temporary
 /// directory for strace's files.
 pub fn mountsnoop_and_strace(tag: &str, calls: &str, cmd: &[&str]) -> (Calls, Calls) {
-    let dir = temp_dir(tag);
     let snoop = Snoop::start(&[]);
-    let strace = strace_calls(&dir, calls, cmd);
+    let strace = strace_calls(tag, calls, cmd);
     let done = snoop.stop();
     assert!(done.status.success(), "{}", done.stderr);
     let tids: Vec<u32> = strace.keys().copied().collect();
     let ours = calls_of_tids(&done.stdout, &tids);
-    let _ = std::fs::remove_dir_all(dir);
     (ours, strace)
 }
 
@@ -427,8 +426,10 @@ fn unpad_strace(line: &str) -> String {
 }
 
 /// Runs `cmd` under `strace -ff -s 8192 -e trace=<calls>` and returns each
-/// thread's calls, unpadded, keyed by tid. `dir` receives strace's files.
-fn strace_calls(dir: &Path, calls: &str, cmd: &[&str]) -> Calls {
+/// thread's calls, unpadded, keyed by tid. `tag` names the temporary
+/// directory for strace's files.
+pub fn strace_calls(tag: &str, calls: &str, cmd: &[&str]) -> Calls {
+    let dir = temp_dir(tag);
     let prefix: PathBuf = dir.join("trace");
     let status = Command::new("strace")
         .args(["-ff", "-qq", "-s", "8192", "-X", "abbrev", "-e"])
@@ -440,7 +441,7 @@ fn strace_calls(dir: &Path, calls: &str, cmd: &[&str]) -> Calls {
         .expect("run strace (apt-get install strace)");
     assert!(status.success(), "strace {cmd:?} failed: {status}");
     let mut out = BTreeMap::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
+    for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let Some(tid) = name
@@ -459,6 +460,7 @@ fn strace_calls(dir: &Path, calls: &str, cmd: &[&str]) -> Calls {
             out.insert(tid, calls);
         }
     }
+    let _ = std::fs::remove_dir_all(dir);
     out
 }
 
@@ -489,4 +491,23 @@ pub fn assert_same_calls(ours: &Calls, strace: &Calls) -> usize {
         compared += a.len();
     }
     compared
+}
+
+/// Our line in the form strace 6.1 prints, for each deliberate difference
+/// listed in man/mountsnoop.8, DIFFERENCES FROM STRACE.
+pub fn as_strace_6_1(line: &str) -> String {
+    line
+        // strace 6.1 comments the "no change" propagation.
+        .replace("propagation=0,", "propagation=0 /* MS_??? */,")
+        // Linux 6.6 / 6.5 names strace 6.1 does not know.
+        .replace(
+            "FSCONFIG_CMD_CREATE_EXCL, NULL,",
+            "0x8 /* FSCONFIG_??? */, NULL,",
+        )
+        .replace(", MOVE_MOUNT_BENEATH)", ", 0x200 /* MOVE_MOUNT_??? */)")
+        // strace 6.1's fsmount table lacks MOUNT_ATTR_NOSYMFOLLOW.
+        .replace(
+            "FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSYMFOLLOW)",
+            "FSMOUNT_CLOEXEC, 0x200000 /* MOUNT_ATTR_??? */)",
+        )
 }

@@ -7,25 +7,6 @@ use crate::common::*;
 /// be named in `-e trace=`) and prints it as `syscall_0x1d3(...)`.
 const STRACE_OPEN_TREE_ATTR: &str = "syscall_0x1d3(";
 
-/// Our line in the form strace 6.1 prints, for each deliberate difference
-/// listed in man/strace-differences.md.
-fn as_strace_6_1(line: &str) -> String {
-    line
-        // strace 6.1 comments the "no change" propagation.
-        .replace("propagation=0,", "propagation=0 /* MS_??? */,")
-        // Linux 6.6 / 6.5 names strace 6.1 does not know.
-        .replace(
-            "FSCONFIG_CMD_CREATE_EXCL, NULL,",
-            "0x8 /* FSCONFIG_??? */, NULL,",
-        )
-        .replace(", MOVE_MOUNT_BENEATH)", ", 0x200 /* MOVE_MOUNT_??? */)")
-        // strace 6.1's fsmount table lacks MOUNT_ATTR_NOSYMFOLLOW.
-        .replace(
-            "FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSYMFOLLOW)",
-            "FSMOUNT_CLOEXEC, 0x200000 /* MOUNT_ATTR_??? */)",
-        )
-}
-
 /// The arguments of strace's `syscall_0x1d3(a, b, ...) = r` line.
 fn raw_args(line: &str) -> Vec<String> {
     let inner = &line[STRACE_OPEN_TREE_ATTR.len()..line.rfind(") = ").unwrap()];

@@ -78,16 +78,33 @@ expect() {
     say "ok   $1: $2"
 }
 
-# compare SCENARIO: the calls equal DATA/expected-SCENARIO.txt, as sets
-# of lines with their counts.
+# args_only: each call without its result (` = 0`, ` = -1 ENOENT (...)`);
+# a result never holds a quote, so the last `) = ` with none after it is
+# where the result starts. A user-space address (an argument strace too
+# shows as a pointer) moves with ASLR: it becomes ADDR. A call's first
+# argument, when a number, is an fd that an earlier call returned, so it
+# follows that call's result (5.10's fsmount refuses MOUNT_ATTR_NOSYMFOLLOW,
+# and the workload goes on with -1): it becomes FD.
+args_only() {
+    sed -E 's/\) = [^"]*$/)/; s/([(] |, |[(])0x[0-9a-f]{10,}([,)])/\1ADDR\2/g; s/^([a-z_0-9]+)\(-?[0-9]+, /\1(FD, /'
+}
+
+# compare SCENARIO [args]: the calls equal DATA/expected-SCENARIO.txt, as
+# sets of lines with their counts. With "args", only the calls' arguments
+# are compared (results may differ with the kernel; arguments may not),
+# and calls this kernel cannot trace (-v) are left out of the expected.
 compare() {
     exp=$DATA/expected-$1.txt
-    if [ ! -f "$exp" ]; then
-        say "note $1: no $exp, exact comparison skipped"
-        return 0
+    [ -f "$exp" ] || fail "$1: no $exp"
+    if [ "${2:-}" = args ]; then
+        missing=$(sed -n 's/^mountsnoop: \([a-z_0-9]*\) not traced.*/\1/p' "$WORK/verbose.err" | paste -sd'|' -)
+        [ -n "$missing" ] || missing='^$'
+        args_only <"$exp" | grep -v -E "^($missing)\(" | sort >"$WORK/$1.expected.sorted"
+        args_only <"$WORK/$1.calls" | sort >"$WORK/$1.calls.sorted"
+    else
+        sort "$exp" >"$WORK/$1.expected.sorted"
+        sort "$WORK/$1.calls" >"$WORK/$1.calls.sorted"
     fi
-    sort "$exp" >"$WORK/$1.expected.sorted"
-    sort "$WORK/$1.calls" >"$WORK/$1.calls.sorted"
     if ! cmp -s "$WORK/$1.expected.sorted" "$WORK/$1.calls.sorted"; then
         diff -u "$WORK/$1.expected.sorted" "$WORK/$1.calls.sorted" | cut -c1-300 | sed 's/^/mountsnoop-vm: diff: /'
         fail "$1: lines differ from $(basename "$exp") (diff above: - expected, + seen)"
@@ -131,7 +148,9 @@ wait "$core_pid" || fail "workload core failed: $(cat "$WORK/core.wl")"
 
 # The new mount API, leniently: an older kernel answers some calls
 # differently (or lacks them), which changes the results, not the tracing.
-MOUNTSNOOP_WORKLOAD_LENIENT=1 "$WL" mount-api >"$WORK/mount-api.wl" 2>&1 &
+# Serially, so that fd numbers, which are arguments too, do not depend on
+# how threads interleave.
+MOUNTSNOOP_WORKLOAD_LENIENT=1 MOUNTSNOOP_WORKLOAD_SERIAL=1 "$WL" mount-api >"$WORK/mount-api.wl" 2>&1 &
 api_pid=$!
 wait "$api_pid" || fail "workload mount-api failed: $(cat "$WORK/mount-api.wl")"
 have_api=1
@@ -159,7 +178,7 @@ if [ "$have_api" = 1 ]; then
     for call in fsopen fsconfig fsmount move_mount; do
         expect mount-api "$call" "^$call\\(.*\\) = "
     done
-    compare mount-api
+    compare mount-api args
 fi
 
 echo "MOUNTSNOOP-VM-RESULT: PASS"

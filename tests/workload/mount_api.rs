@@ -6,7 +6,7 @@ use libc::c_long;
 use std::ffi::CString;
 use std::path::Path;
 
-use crate::shared::{cpath, cstr as c, mkdir};
+use crate::shared::{cpath, cstr as c, mkdir, sys};
 
 const AT_FDCWD: c_long = libc::AT_FDCWD as c_long;
 /// x86_64 (and the common table) number of open_tree_attr, Linux 6.15.
@@ -57,13 +57,6 @@ const WORKERS: usize = 3;
 
 fn s(c: &CString) -> c_long {
     c.as_ptr() as c_long
-}
-
-/// A raw syscall; returns its result (-1 on failure).
-fn sys(nr: c_long, a: [c_long; 5]) -> c_long {
-    // SAFETY: every pointer argument is NULL, deliberately bad (the kernel
-    // checks it), or points to live memory of the size the call reads.
-    unsafe { libc::syscall(nr, a[0], a[1], a[2], a[3], a[4]) }
 }
 
 /// With MOUNTSNOOP_WORKLOAD_LENIENT=1 (older kernels, in the VM matrix)
@@ -277,13 +270,19 @@ pub fn run(base: &Path) -> Result<(), String> {
     )?;
     close(xfd);
 
-    // Worker threads, each a whole fsopen -> ... -> umount2 sequence.
-    let workers: Vec<_> = (0..WORKERS)
-        .map(|i| {
-            let dir = base.join(format!("w{i}"));
-            std::thread::spawn(move || worker(i, &dir))
-        })
-        .collect();
+    // Worker threads, each a whole fsopen -> ... -> umount2 sequence. With
+    // MOUNTSNOOP_WORKLOAD_SERIAL=1 (the VM matrix, which compares every
+    // argument with the host's, fd numbers included) one after another.
+    let serial = std::env::var("MOUNTSNOOP_WORKLOAD_SERIAL").as_deref() == Ok("1");
+    let mut workers = Vec::new();
+    for i in 0..WORKERS {
+        let dir = base.join(format!("w{i}"));
+        workers.push(std::thread::spawn(move || worker(i, &dir)));
+        if serial {
+            let w = workers.pop().expect("just pushed");
+            w.join().map_err(|_| "worker panicked".to_string())??;
+        }
+    }
     for w in workers {
         w.join().map_err(|_| "worker panicked".to_string())??;
     }

@@ -10,11 +10,15 @@
 #![allow(clippy::unnecessary_cast)]
 
 mod core_calls;
+mod edges;
 mod fuse_block;
+mod hop;
 mod hostile;
 mod mount_api;
 mod ns;
+mod rewrite;
 mod shared;
+mod untouched;
 
 use std::process::ExitCode;
 
@@ -55,6 +59,10 @@ fn main() -> ExitCode {
         "mount-api" => mount_api::run(&base),
         "hostile" => hostile::run(&base),
         "fuse-block" => fuse_block::run(&base, &args[1..]),
+        "rewrite" => rewrite::run(&base),
+        "untouched" => untouched::run(&base),
+        "edges" => edges::run(&base),
+        "hop" => hop::run(&base, &args[1..]),
         "idle" => Ok(()),
         other => Err(format!("unknown scenario {other}")),
     };

@@ -1,262 +1,162 @@
 //! The new mount API (fsopen, fsconfig, fsmount, move_mount, open_tree,
-//! open_tree_attr, mount_setattr, fspick) and pivot_root, as strace 6.1
-//! prints them. Where strace 6.1 is out of date or adds a needless
-//! comment we print the clean form; man/strace-differences.md lists each.
+//! open_tree_attr, mount_setattr, fspick), as strace 6.1 prints it.
+//! Where strace 6.1 is out of date or adds a needless comment we print
+//! the clean form; the man page's DIFFERENCES FROM STRACE lists each.
 
 use std::fmt::Write;
 
-use super::flags::{push_constant, push_flags, FlagTable};
-use super::render::{push_addr, Call};
-use crate::event::ArgData;
+use crate::decode::escape::quote_hex;
+use crate::decode::printer::{AttrExtra, MountAttr, Printer, Value};
+use crate::decode::xlat::{
+    push_constant, push_flags, FSCONFIG_CMDS, FSCONFIG_SET_BINARY, FSCONFIG_SET_FD,
+    FSCONFIG_SET_FLAG, FSCONFIG_SET_PATH, FSCONFIG_SET_PATH_EMPTY, FSCONFIG_SET_STRING,
+    FSMOUNT_FLAGS, FSOPEN_FLAGS, FSPICK_FLAGS, MOUNT_ATTR_FLAGS, MOUNT_ATTR_PROPAGATION,
+    MOUNT_ATTR_SIZE_VER0, MOUNT_SETATTR_FLAGS, MOVE_MOUNT_FLAGS, OPEN_TREE_FLAGS,
+};
 
 /// strace reads fsconfig's key and string value at most this far.
 const FSCONFIG_STRING_MAX: usize = 256;
 /// strace decodes a SET_BINARY value only when its size is sane.
 const FSCONFIG_BINARY_MAX: i32 = 1024 * 1024;
-/// `struct mount_attr` as first published (MOUNT_ATTR_SIZE_VER0).
-const MOUNT_ATTR_SIZE_VER0: u64 = 32;
 /// strace shows the bytes of a larger struct up to a page.
 const PAGE_SIZE: u64 = 4096;
 
-pub static FSOPEN_FLAGS: FlagTable = FlagTable {
-    entries: &[("FSOPEN_CLOEXEC", 1)],
-    unknown: "FSOPEN_???",
-};
-
-pub static FSMOUNT_FLAGS: FlagTable = FlagTable {
-    entries: &[("FSMOUNT_CLOEXEC", 1)],
-    unknown: "FSMOUNT_???",
-};
-
-/// fsmount's attr_flags and mount_attr's attr_set/attr_clr. strace 6.1's
-/// fsmount table lacks the last two; we name them for both calls.
-pub static MOUNT_ATTR_FLAGS: FlagTable = FlagTable {
-    entries: &[
-        ("MOUNT_ATTR_RDONLY", 0x1),
-        ("MOUNT_ATTR_NOSUID", 0x2),
-        ("MOUNT_ATTR_NODEV", 0x4),
-        ("MOUNT_ATTR_NOEXEC", 0x8),
-        ("MOUNT_ATTR_NOATIME", 0x10),
-        ("MOUNT_ATTR_STRICTATIME", 0x20),
-        ("MOUNT_ATTR_NODIRATIME", 0x80),
-        ("MOUNT_ATTR_IDMAP", 0x10_0000),
-        ("MOUNT_ATTR_NOSYMFOLLOW", 0x20_0000),
-    ],
-    unknown: "MOUNT_ATTR_???",
-};
-
-/// mount_attr's propagation: one of mount(2)'s propagation flags.
-pub static MOUNT_ATTR_PROPAGATION: FlagTable = FlagTable {
-    entries: &[
-        ("MS_UNBINDABLE", 1 << 17),
-        ("MS_PRIVATE", 1 << 18),
-        ("MS_SLAVE", 1 << 19),
-        ("MS_SHARED", 1 << 20),
-    ],
-    unknown: "MS_???",
-};
-
-pub static MOVE_MOUNT_FLAGS: FlagTable = FlagTable {
-    entries: &[
-        ("MOVE_MOUNT_F_SYMLINKS", 0x1),
-        ("MOVE_MOUNT_F_AUTOMOUNTS", 0x2),
-        ("MOVE_MOUNT_F_EMPTY_PATH", 0x4),
-        ("MOVE_MOUNT_T_SYMLINKS", 0x10),
-        ("MOVE_MOUNT_T_AUTOMOUNTS", 0x20),
-        ("MOVE_MOUNT_T_EMPTY_PATH", 0x40),
-        ("MOVE_MOUNT_SET_GROUP", 0x100),
-        // Linux 6.5; unknown to strace 6.1 and to the 6.1 uapi headers.
-        ("MOVE_MOUNT_BENEATH", 0x200),
-    ],
-    unknown: "MOVE_MOUNT_???",
-};
-
-/// open_tree and open_tree_attr flags, in strace's order (not bit order).
-pub static OPEN_TREE_FLAGS: FlagTable = FlagTable {
-    entries: &[
-        ("OPEN_TREE_CLONE", 0x1),
-        ("OPEN_TREE_CLOEXEC", 0x8_0000),
-        ("AT_SYMLINK_NOFOLLOW", 0x100),
-        ("AT_REMOVEDIR", 0x200),
-        ("AT_SYMLINK_FOLLOW", 0x400),
-        ("AT_NO_AUTOMOUNT", 0x800),
-        ("AT_EMPTY_PATH", 0x1000),
-        ("AT_RECURSIVE", 0x8000),
-    ],
-    unknown: "OPEN_TREE_???",
-};
-
-pub static MOUNT_SETATTR_FLAGS: FlagTable = FlagTable {
-    entries: &[
-        ("AT_SYMLINK_NOFOLLOW", 0x100),
-        ("AT_NO_AUTOMOUNT", 0x800),
-        ("AT_EMPTY_PATH", 0x1000),
-        ("AT_RECURSIVE", 0x8000),
-    ],
-    unknown: "AT_???",
-};
-
-pub static FSPICK_FLAGS: FlagTable = FlagTable {
-    entries: &[
-        ("FSPICK_CLOEXEC", 0x1),
-        ("FSPICK_SYMLINK_NOFOLLOW", 0x2),
-        ("FSPICK_NO_AUTOMOUNT", 0x4),
-        ("FSPICK_EMPTY_PATH", 0x8),
-    ],
-    unknown: "FSPICK_???",
-};
-
-const FSCONFIG_SET_FLAG: u32 = 0;
-const FSCONFIG_SET_STRING: u32 = 1;
-const FSCONFIG_SET_BINARY: u32 = 2;
-const FSCONFIG_SET_PATH: u32 = 3;
-const FSCONFIG_SET_PATH_EMPTY: u32 = 4;
-const FSCONFIG_SET_FD: u32 = 5;
-
-/// fsconfig's commands.
-pub static FSCONFIG_CMDS: FlagTable = FlagTable {
-    entries: &[
-        ("FSCONFIG_SET_FLAG", 0),
-        ("FSCONFIG_SET_STRING", 1),
-        ("FSCONFIG_SET_BINARY", 2),
-        ("FSCONFIG_SET_PATH", 3),
-        ("FSCONFIG_SET_PATH_EMPTY", 4),
-        ("FSCONFIG_SET_FD", 5),
-        ("FSCONFIG_CMD_CREATE", 6),
-        ("FSCONFIG_CMD_RECONFIGURE", 7),
-        // Linux 6.6; unknown to strace 6.1 and to the 6.1 uapi headers.
-        ("FSCONFIG_CMD_CREATE_EXCL", 8),
-    ],
-    unknown: "FSCONFIG_???",
-};
-
 /// fsopen(fsname, flags)
-pub(super) fn fsopen(call: &mut Call) {
-    call.string(0);
-    call.flags32(1, &FSOPEN_FLAGS);
+pub fn fsopen(p: &mut Printer) {
+    p.string(0);
+    p.flags32(1, &FSOPEN_FLAGS);
 }
 
 /// fsconfig(fd, cmd, key, value, aux): what key, value and aux are
 /// depends on cmd.
-pub(super) fn fsconfig(call: &mut Call) {
-    let cmd = call.event.arg(1) as u32;
-    let aux = call.event.arg(4) as i32;
-    call.int(0);
-    call.sep();
-    push_constant(u64::from(cmd), &FSCONFIG_CMDS, call.out);
+pub fn fsconfig(p: &mut Printer) {
+    let cmd = p.raw(1) as u32;
+    let aux = p.raw(4) as i32;
+    p.int(0);
+    p.constant32(1, &FSCONFIG_CMDS);
     match cmd {
-        FSCONFIG_SET_FLAG..=FSCONFIG_SET_FD => call.string_upto(2, FSCONFIG_STRING_MAX),
-        _ => call.addr(2),
+        FSCONFIG_SET_FLAG..=FSCONFIG_SET_FD => p.string_upto(2, FSCONFIG_STRING_MAX),
+        _ => p.addr(2),
     }
     match cmd {
-        FSCONFIG_SET_STRING => call.string_upto(3, FSCONFIG_STRING_MAX),
-        FSCONFIG_SET_PATH | FSCONFIG_SET_PATH_EMPTY => call.path(3),
-        FSCONFIG_SET_BINARY if (0..=FSCONFIG_BINARY_MAX).contains(&aux) => call.hex(3),
-        _ => call.addr(3),
+        FSCONFIG_SET_STRING => p.string_upto(3, FSCONFIG_STRING_MAX),
+        FSCONFIG_SET_PATH | FSCONFIG_SET_PATH_EMPTY => p.path(3),
+        FSCONFIG_SET_BINARY if (0..=FSCONFIG_BINARY_MAX).contains(&aux) => p.hex(3),
+        _ => p.addr(3),
     }
     match cmd {
-        FSCONFIG_SET_PATH | FSCONFIG_SET_PATH_EMPTY => call.dirfd(4),
-        _ => call.int(4),
+        FSCONFIG_SET_PATH | FSCONFIG_SET_PATH_EMPTY => p.dirfd(4),
+        _ => p.int(4),
     }
 }
 
 /// fsmount(fs_fd, flags, attr_flags)
-pub(super) fn fsmount(call: &mut Call) {
-    call.int(0);
-    call.flags32(1, &FSMOUNT_FLAGS);
-    call.flags32(2, &MOUNT_ATTR_FLAGS);
+pub fn fsmount(p: &mut Printer) {
+    p.int(0);
+    p.flags32(1, &FSMOUNT_FLAGS);
+    p.flags32(2, &MOUNT_ATTR_FLAGS);
 }
 
 /// move_mount(from_dirfd, from_path, to_dirfd, to_path, flags)
-pub(super) fn move_mount(call: &mut Call) {
-    call.dirfd(0);
-    call.path(1);
-    call.dirfd(2);
-    call.path(3);
-    call.flags32(4, &MOVE_MOUNT_FLAGS);
+pub fn move_mount(p: &mut Printer) {
+    p.dirfd(0);
+    p.path(1);
+    p.dirfd(2);
+    p.path(3);
+    p.flags32(4, &MOVE_MOUNT_FLAGS);
 }
 
 /// open_tree(dirfd, path, flags)
-pub(super) fn open_tree(call: &mut Call) {
-    call.dirfd(0);
-    call.path(1);
-    call.flags32(2, &OPEN_TREE_FLAGS);
+pub fn open_tree(p: &mut Printer) {
+    p.dirfd(0);
+    p.path(1);
+    p.flags32(2, &OPEN_TREE_FLAGS);
 }
 
 /// fspick(dirfd, path, flags)
-pub(super) fn fspick(call: &mut Call) {
-    call.dirfd(0);
-    call.path(1);
-    call.flags32(2, &FSPICK_FLAGS);
-}
-
-/// pivot_root(new_root, put_old)
-pub(super) fn pivot_root(call: &mut Call) {
-    call.path(0);
-    call.path(1);
+pub fn fspick(p: &mut Printer) {
+    p.dirfd(0);
+    p.path(1);
+    p.flags32(2, &FSPICK_FLAGS);
 }
 
 /// mount_setattr(dirfd, path, flags, attr, size)
-pub(super) fn mount_setattr(call: &mut Call) {
-    call.dirfd(0);
-    call.path(1);
-    call.flags32(2, &MOUNT_SETATTR_FLAGS);
-    mount_attr(call);
-    call.ulong(4);
+pub fn mount_setattr(p: &mut Printer) {
+    p.dirfd(0);
+    p.path(1);
+    p.flags32(2, &MOUNT_SETATTR_FLAGS);
+    mount_attr(p);
+    p.ulong(4);
 }
 
 /// open_tree_attr(dirfd, path, flags, attr, size) (Linux 6.15): strace
 /// 6.1 does not know it; printed as later strace versions print it.
-pub(super) fn open_tree_attr(call: &mut Call) {
-    call.dirfd(0);
-    call.path(1);
-    call.flags32(2, &OPEN_TREE_FLAGS);
-    mount_attr(call);
-    call.ulong(4);
+pub fn open_tree_attr(p: &mut Printer) {
+    p.dirfd(0);
+    p.path(1);
+    p.flags32(2, &OPEN_TREE_FLAGS);
+    mount_attr(p);
+    p.ulong(4);
 }
 
 /// Argument 3, a `struct mount_attr` of argument 4's size.
-fn mount_attr(call: &mut Call) {
-    let size = call.event.arg(4);
-    call.sep();
+fn mount_attr(p: &mut Printer) {
+    let size = p.raw(4);
     if size < MOUNT_ATTR_SIZE_VER0 {
-        push_addr(call.event.arg(3), call.out);
-        return;
+        return p.addr(3);
     }
-    let bytes = match call.event.data(3) {
-        ArgData::Whole(b) | ArgData::Truncated(b) if b.len() >= 32 => b,
-        ArgData::Null => return call.out.push_str("NULL"),
-        ArgData::Unreadable => return call.unreadable(3),
-        _ => return push_addr(call.event.arg(3), call.out),
+    p.structure(3, |bytes, out| {
+        let attr = parse_mount_attr(bytes, size)?;
+        print_mount_attr(&attr, size, out);
+        Some(Value::MountAttr(attr))
+    });
+}
+
+/// The struct as read: its first 32 bytes, and those after them up to a
+/// page that strace shows when any is not zero.
+fn parse_mount_attr(bytes: &[u8], size: u64) -> Option<MountAttr<'_>> {
+    let field = |n: usize| -> Option<u64> {
+        Some(u64::from_ne_bytes(
+            bytes.get(n * 8..n * 8 + 8)?.try_into().ok()?,
+        ))
     };
-    let field = |n: usize| {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(&bytes[n * 8..n * 8 + 8]);
-        u64::from_ne_bytes(word)
+    let end = size.min(PAGE_SIZE) as usize;
+    let extra = if end <= 32 {
+        AttrExtra::None
+    } else {
+        match bytes.get(32..end) {
+            None => AttrExtra::Unreadable,
+            Some(tail) if tail.iter().any(|&b| b != 0) => AttrExtra::Bytes(tail),
+            Some(_) => AttrExtra::None,
+        }
     };
-    let out = &mut *call.out;
+    Some(MountAttr {
+        attr_set: field(0)?,
+        attr_clr: field(1)?,
+        propagation: field(2)?,
+        userns_fd: field(3)?,
+        extra,
+    })
+}
+
+fn print_mount_attr(attr: &MountAttr, size: u64, out: &mut String) {
     out.push_str("{attr_set=");
-    push_flags(field(0), &MOUNT_ATTR_FLAGS, out);
+    push_flags(attr.attr_set, &MOUNT_ATTR_FLAGS, out);
     out.push_str(", attr_clr=");
-    push_flags(field(1), &MOUNT_ATTR_FLAGS, out);
+    push_flags(attr.attr_clr, &MOUNT_ATTR_FLAGS, out);
     out.push_str(", propagation=");
-    match field(2) {
+    match attr.propagation {
         // "No change": strace 6.1 adds `/* MS_??? */` here.
         0 => out.push('0'),
-        p => push_constant(p, &MOUNT_ATTR_PROPAGATION, out),
+        v => push_constant(v, &MOUNT_ATTR_PROPAGATION, out),
     }
-    let _ = write!(out, ", userns_fd={}", field(3));
-    // A larger struct: its bytes after the first 32, up to a page, when
-    // any is not zero (or `???` when they could not be read).
-    let end = size.min(PAGE_SIZE) as usize;
-    if end > 32 {
-        match bytes.get(32..end) {
-            None => out.push_str(", ???"),
-            Some(tail) if tail.iter().any(|&b| b != 0) => {
-                let _ = write!(out, ", /* bytes 32..{} */ ", end - 1);
-                super::escape::quote_hex(tail, out);
-            }
-            Some(_) => {}
+    let _ = write!(out, ", userns_fd={}", attr.userns_fd);
+    match attr.extra {
+        AttrExtra::None => {}
+        AttrExtra::Unreadable => out.push_str(", ???"),
+        AttrExtra::Bytes(tail) => {
+            let _ = write!(out, ", /* bytes 32..{} */ ", size.min(PAGE_SIZE) - 1);
+            quote_hex(tail, out);
         }
     }
     out.push('}');
@@ -264,103 +164,12 @@ fn mount_attr(call: &mut Call) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::decode::render::render;
-    use crate::decode::uapi::defines;
+    use crate::decode::render;
     use crate::event::build::Sample;
     use crate::event::{ARG_DATA, ARG_NULL, ARG_TRUNCATED, ARG_UNREADABLE};
     use crate::syscalls::Syscall;
 
     const FDCWD: u64 = -100i64 as u64;
-
-    fn value_of(t: &FlagTable, name: &str) -> u64 {
-        t.entries
-            .iter()
-            .find(|(n, _)| *n == name)
-            .unwrap_or_else(|| panic!("{name} not in table"))
-            .1
-    }
-
-    /// Every name of `table` has the value `kernel` gives it, except the
-    /// listed ones newer than the headers, checked by hand.
-    fn check_against(table: &FlagTable, kernel: &dyn Fn(&str) -> Option<u64>, newer: &[&str]) {
-        for (name, v) in table.entries {
-            if newer.contains(name) {
-                assert_eq!(kernel(name), None, "{name} is in the headers now");
-                continue;
-            }
-            let want = kernel(name).unwrap_or_else(|| panic!("{name} unknown"));
-            assert_eq!(*v, want, "{name}");
-        }
-    }
-
-    #[test]
-    #[allow(clippy::unnecessary_cast)]
-    fn flag_tables_match_libc() {
-        let libc_at: &[(&str, u64)] = &[
-            ("AT_SYMLINK_NOFOLLOW", libc::AT_SYMLINK_NOFOLLOW as u64),
-            ("AT_REMOVEDIR", libc::AT_REMOVEDIR as u64),
-            ("AT_SYMLINK_FOLLOW", libc::AT_SYMLINK_FOLLOW as u64),
-            ("AT_NO_AUTOMOUNT", libc::AT_NO_AUTOMOUNT as u64),
-            ("AT_EMPTY_PATH", libc::AT_EMPTY_PATH as u64),
-            ("AT_RECURSIVE", libc::AT_RECURSIVE as u64),
-            ("OPEN_TREE_CLONE", libc::OPEN_TREE_CLONE as u64),
-            ("OPEN_TREE_CLOEXEC", libc::OPEN_TREE_CLOEXEC as u64),
-        ];
-        let lookup = |name: &str| libc_at.iter().find(|(n, _)| *n == name).map(|x| x.1);
-        check_against(&OPEN_TREE_FLAGS, &lookup, &[]);
-        check_against(&MOUNT_SETATTR_FLAGS, &lookup, &[]);
-        assert_eq!(libc::AT_FDCWD, -100);
-        assert_eq!(
-            libc::MS_UNBINDABLE as u64,
-            value_of(&MOUNT_ATTR_PROPAGATION, "MS_UNBINDABLE")
-        );
-        assert_eq!(
-            libc::MS_PRIVATE as u64,
-            value_of(&MOUNT_ATTR_PROPAGATION, "MS_PRIVATE")
-        );
-        assert_eq!(
-            libc::MS_SLAVE as u64,
-            value_of(&MOUNT_ATTR_PROPAGATION, "MS_SLAVE")
-        );
-        assert_eq!(
-            libc::MS_SHARED as u64,
-            value_of(&MOUNT_ATTR_PROPAGATION, "MS_SHARED")
-        );
-    }
-
-    /// Tables libc lacks, against linux/mount.h and linux/fcntl.h.
-    #[test]
-    fn flag_tables_match_kernel_headers() {
-        let mount = defines("linux/mount.h");
-        let fcntl = defines("linux/fcntl.h");
-        let kernel = |name: &str| mount.get(name).or_else(|| fcntl.get(name)).copied();
-        check_against(&FSOPEN_FLAGS, &kernel, &[]);
-        check_against(&FSMOUNT_FLAGS, &kernel, &[]);
-        check_against(&FSPICK_FLAGS, &kernel, &[]);
-        check_against(&MOUNT_ATTR_FLAGS, &kernel, &[]);
-        check_against(&MOUNT_ATTR_PROPAGATION, &kernel, &[]);
-        check_against(&MOVE_MOUNT_FLAGS, &kernel, &["MOVE_MOUNT_BENEATH"]);
-        check_against(&FSCONFIG_CMDS, &kernel, &["FSCONFIG_CMD_CREATE_EXCL"]);
-        check_against(&MOUNT_SETATTR_FLAGS, &kernel, &[]);
-        // OPEN_TREE_CLOEXEC is O_CLOEXEC, from the arch's fcntl header.
-        let open_tree = |name: &str| match name {
-            "OPEN_TREE_CLOEXEC" => Some(0o2000000),
-            other => kernel(other),
-        };
-        check_against(&OPEN_TREE_FLAGS, &open_tree, &[]);
-        assert_eq!(mount["MOUNT_ATTR_SIZE_VER0"], MOUNT_ATTR_SIZE_VER0);
-        for (name, v) in [
-            ("FSCONFIG_SET_FLAG", FSCONFIG_SET_FLAG),
-            ("FSCONFIG_SET_STRING", FSCONFIG_SET_STRING),
-            ("FSCONFIG_SET_BINARY", FSCONFIG_SET_BINARY),
-            ("FSCONFIG_SET_PATH", FSCONFIG_SET_PATH),
-            ("FSCONFIG_SET_PATH_EMPTY", FSCONFIG_SET_PATH_EMPTY),
-            ("FSCONFIG_SET_FD", FSCONFIG_SET_FD),
-        ] {
-            assert_eq!(mount[name], u64::from(v), "{name}");
-        }
-    }
 
     #[test]
     fn fsopen() {
@@ -611,18 +420,6 @@ mod tests {
             render(s),
             r#"fspick(3, "", FSPICK_EMPTY_PATH|0x10) = -1 EINVAL (Invalid argument)"#
         );
-    }
-
-    #[test]
-    fn pivot_root() {
-        let s = Sample::new(Syscall::PivotRoot, [1, 2, 0, 0, 0, 0], 0)
-            .with(0, ARG_DATA, b"/new")
-            .with(1, ARG_DATA, b"/new/old");
-        assert_eq!(render(s), r#"pivot_root("/new", "/new/old") = 0"#);
-        let s = Sample::new(Syscall::PivotRoot, [0, 1, 0, 0, 0, 0], -14)
-            .with(0, ARG_NULL, b"")
-            .with(1, ARG_UNREADABLE, b"");
-        assert_eq!(render(s), "pivot_root(NULL, 0x1) = -1 EFAULT (Bad address)");
     }
 
     fn attr(set: u64, clr: u64, prop: u64, userns: u64) -> Vec<u8> {
