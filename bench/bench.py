@@ -485,7 +485,7 @@ def main():
         args.runs = 1
     for path in (args.mountsnoop, args.workload):
         if not os.access(path, os.X_OK):
-            sys.exit(f"bench: {path} is missing: run `cargo build --release` first")
+            sys.exit(f"bench: {path} is missing: run `cargo build --release --workspace` first")
 
     workdir = tempfile.mkdtemp(prefix="mountsnoop-bench.")
     started = datetime.datetime.now().astimezone()

@@ -3,7 +3,7 @@
 moment the call returned: at idle (single calls, far apart) and under a
 mount storm. Prints the median, 99th percentile and maximum.
 
-    cargo build --release
+    cargo build --release --workspace   # mountsnoop and the test workload
     sudo bench/latency.py [--mountsnoop PATH] [--workload PATH]
 
 A line's delay is the wall-clock time its reader got it minus the call's

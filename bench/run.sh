@@ -32,7 +32,7 @@ fi
 for bin in mountsnoop mountsnoop-test-workload; do
 	if [[ ! -x $repo/target/release/$bin ]] && ! printf '%s\n' "$@" | grep -q -- '^--mountsnoop\|^--workload'; then
 		echo "bench/run.sh: $repo/target/release/$bin missing: building" >&2
-		(cd "$repo" && cargo build --release)
+		(cd "$repo" && cargo build --release --workspace)
 		break
 	fi
 done

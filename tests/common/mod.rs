@@ -1,17 +1,76 @@
 //! Shared by the integration tests: start the real mountsnoop, wait until
 //! it is ready, run workloads, stop it and parse what it printed.
-#![allow(dead_code)] // each test file uses its own part of this
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{channel, Receiver};
+use std::sync::{OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::Signal;
+
 pub const MOUNTSNOOP: &str = env!("CARGO_BIN_EXE_mountsnoop");
-pub const WORKLOAD: &str = env!("CARGO_BIN_EXE_mountsnoop-test-workload");
+
+/// The test workload (a package of its own, tests/workload), built on
+/// first use by this test run's cargo, with the same target directory,
+/// target and profile as mountsnoop: it lands next to it. Built once per
+/// run; cargo leaves it alone when it is fresh.
+pub fn workload() -> &'static str {
+    static PATH: OnceLock<String> = OnceLock::new();
+    PATH.get_or_init(build_workload)
+}
+
+fn build_workload() -> String {
+    let name = "mountsnoop-test-workload";
+    // MOUNTSNOOP is TARGET_DIR[/TRIPLE]/PROFILE_DIR/mountsnoop, and
+    // CARGO_TARGET_TMPDIR is TARGET_DIR/tmp.
+    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("CARGO_TARGET_TMPDIR is in the target directory");
+    let profile_dir = Path::new(MOUNTSNOOP)
+        .parent()
+        .expect("mountsnoop's directory");
+    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") => "dev",
+        Some(other) => other,
+        None => panic!("no profile directory in {MOUNTSNOOP}"),
+    };
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo
+        .args([
+            "build",
+            "--locked",
+            "--quiet",
+            "-p",
+            name,
+            "--profile",
+            profile,
+        ])
+        .arg("--manifest-path")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+        .arg("--target-dir")
+        .arg(target_dir);
+    let triple_dir = profile_dir.parent().expect("the profile's parent");
+    if triple_dir != target_dir {
+        cargo
+            .arg("--target")
+            .arg(triple_dir.file_name().expect("a target triple"));
+    }
+    let out = cargo
+        .output()
+        .expect("run cargo to build the test workload");
+    assert!(
+        out.status.success(),
+        "{cargo:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = profile_dir.join(name);
+    assert!(path.is_file(), "{cargo:?} made no {}", path.display());
+    path.into_os_string().into_string().expect("a UTF-8 path")
+}
 
 /// True when this machine can load BPF programs (we are root). Without
 /// it a test skips with a reason, unless MOUNTSNOOP_REQUIRE_BPF=1 (as in
@@ -28,20 +87,45 @@ pub fn bpf_available() -> bool {
     false
 }
 
-/// Skips the calling test (with a printed reason) where BPF is unusable.
-#[macro_export]
+/// Begins a test that traces: skips it (with a printed reason) where BPF
+/// is unusable, and holds the machine until the test ends. All the tests
+/// run in one process, side by side. Most look only at the events of the
+/// processes they started, and share the machine. `require_bpf!(alone)`
+/// is for a test that asserts on all that one mountsnoop printed or said
+/// (no event at all, no other line on stderr, nothing lost), or that
+/// floods every tracer running: no other tracing test runs beside it.
 macro_rules! require_bpf {
     () => {
-        if !common::bpf_available() {
+        let _machine = $crate::common::machine_shared();
+        if !$crate::common::bpf_available() {
+            return;
+        }
+    };
+    (alone) => {
+        let _machine = $crate::common::machine_alone();
+        if !$crate::common::bpf_available() {
             return;
         }
     };
 }
 
+/// What `require_bpf!` holds. A test that fails poisons it; the others
+/// go on all the same.
+static MACHINE: RwLock<()> = RwLock::new(());
+
+pub fn machine_shared() -> RwLockReadGuard<'static, ()> {
+    MACHINE.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+pub fn machine_alone() -> RwLockWriteGuard<'static, ()> {
+    MACHINE.write().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// A running mountsnoop.
 pub struct Snoop {
     child: Child,
-    stdout: JoinHandle<Vec<u8>>,
+    /// Reads stdout to its end, unless the test reads it itself.
+    stdout: Option<JoinHandle<Vec<u8>>>,
     stderr_lines: Receiver<String>,
     stderr_seen: Vec<String>,
 }
@@ -49,31 +133,41 @@ pub struct Snoop {
 /// What a stopped mountsnoop left.
 pub struct Finished {
     pub status: ExitStatus,
+    /// Empty when the test read stdout itself.
     pub stdout: String,
     pub stderr: String,
 }
 
 impl Snoop {
-    /// Starts mountsnoop with `args` and waits for its `Tracing` line.
+    /// Starts mountsnoop with `args` and waits for its `Tracing` line;
+    /// its stdout is read as it comes, into `Finished::stdout`.
     pub fn start(args: &[&str]) -> Snoop {
-        let mut child = Command::new(MOUNTSNOOP)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start mountsnoop");
-        let mut out = child.stdout.take().unwrap();
-        let stdout = std::thread::spawn(move || {
+        let mut snoop = Snoop::start_to(args, Stdio::piped());
+        let mut out = snoop.take_stdout();
+        snoop.stdout = Some(std::thread::spawn(move || {
             let mut buf = Vec::new();
             let _ = out.read_to_end(&mut buf);
             buf
-        });
-        let rx = stderr_lines(&mut child);
+        }));
+        snoop
+    }
+
+    /// Starts mountsnoop with `args` and its stdout sent to `stdout`, and
+    /// waits for its `Tracing` line. A piped stdout is the test's to read
+    /// (`take_stdout`), or to leave unread.
+    pub fn start_to(args: &[&str], stdout: Stdio) -> Snoop {
+        let mut child = Command::new(MOUNTSNOOP)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start mountsnoop");
+        let stderr_lines = stderr_lines(&mut child);
         let mut snoop = Snoop {
             child,
-            stdout,
-            stderr_lines: rx,
+            stdout: None,
+            stderr_lines,
             stderr_seen: Vec::new(),
         };
         snoop.wait_ready();
@@ -104,19 +198,36 @@ impl Snoop {
         panic!("mountsnoop not ready after 60 s: {:?}", self.stderr_seen);
     }
 
+    /// The piped stdout of a mountsnoop from `start_to`.
+    pub fn take_stdout(&mut self) -> ChildStdout {
+        self.child
+            .stdout
+            .take()
+            .expect("stdout piped, not taken yet")
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
 
-    /// Sends `signal` and waits for mountsnoop to exit.
-    pub fn stop_with(self, signal: nix::sys::signal::Signal) -> Finished {
+    pub fn signal(&self, signal: Signal) {
         let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
         nix::sys::signal::kill(pid, signal).expect("signal mountsnoop");
+    }
+
+    /// True while mountsnoop has not exited.
+    pub fn running(&mut self) -> bool {
+        self.child.try_wait().expect("wait").is_none()
+    }
+
+    /// Sends `signal` and waits for mountsnoop to exit.
+    pub fn stop_with(self, signal: Signal) -> Finished {
+        self.signal(signal);
         self.finish()
     }
 
     pub fn stop(self) -> Finished {
-        self.stop_with(nix::sys::signal::Signal::SIGINT)
+        self.stop_with(Signal::SIGINT)
     }
 
     /// Waits for mountsnoop to exit by itself (with a 60 s limit).
@@ -132,7 +243,10 @@ impl Snoop {
             }
             std::thread::sleep(Duration::from_millis(20));
         };
-        let stdout = String::from_utf8(self.stdout.join().unwrap()).expect("stdout is UTF-8");
+        let stdout = match self.stdout {
+            Some(reader) => String::from_utf8(reader.join().unwrap()).expect("stdout is UTF-8"),
+            None => String::new(),
+        };
         let mut stderr = self.stderr_seen;
         while let Ok(line) = self.stderr_lines.recv_timeout(Duration::from_millis(500)) {
             stderr.push(line);
@@ -146,7 +260,7 @@ impl Snoop {
 }
 
 /// Forwards a child's stderr, line by line, to a channel.
-pub fn stderr_lines(child: &mut Child) -> Receiver<String> {
+fn stderr_lines(child: &mut Child) -> Receiver<String> {
     let err = child.stderr.take().expect("stderr piped");
     let (tx, rx) = channel();
     std::thread::spawn(move || {
@@ -163,7 +277,7 @@ pub fn stderr_lines(child: &mut Child) -> Receiver<String> {
 /// A workload that waits on stdin before its first call, so that a test
 /// can learn its pid and start tracing it first; `release` lets it go.
 pub fn gated(scenario: &[&str], env: &[(&str, &str)]) -> Child {
-    Command::new(WORKLOAD)
+    Command::new(workload())
         .arg("gated")
         .args(scenario)
         .envs(env.iter().copied())
@@ -181,15 +295,44 @@ pub fn release(mut child: Child) {
 
 /// Runs a workload scenario to completion; returns its pid.
 pub fn run_workload(scenario: &str, args: &[&str]) -> u32 {
-    let mut child = Command::new(WORKLOAD)
+    run(Command::new(workload()), scenario, args)
+}
+
+/// The variable that gives the workload the command name to take (for
+/// the --name filter).
+pub const WORKLOAD_COMM: &str = "MOUNTSNOOP_WORKLOAD_COMM";
+
+/// `run_workload` with the command name `comm`.
+pub fn run_workload_as(comm: &str, scenario: &str, args: &[&str]) -> u32 {
+    let mut cmd = Command::new(workload());
+    cmd.env(WORKLOAD_COMM, comm);
+    run(cmd, scenario, args)
+}
+
+fn run(mut workload: Command, scenario: &str, args: &[&str]) -> u32 {
+    let mut child = workload
         .arg(scenario)
         .args(args)
+        .stdin(Stdio::null())
         .spawn()
         .expect("start workload");
     let pid = child.id();
     let status = child.wait().expect("wait for workload");
     assert!(status.success(), "workload {scenario} failed: {status}");
     pid
+}
+
+/// The calls of the `core` scenario: 2 namespace set-up, 15 core, 4
+/// threads x 10, 1 clean-up; 32 mounts (1 ENODEV) and 26 umount2 (1
+/// EINVAL).
+pub const CORE_CALLS: usize = 58;
+
+/// The header of the default column output.
+pub const HEADER: &str = "COMM             PID     TID     MNT_NS      CALL";
+
+/// Printable ASCII only: what every line of the column output must be.
+pub fn printable(line: &str) -> bool {
+    line.bytes().all(|b| (b' '..=b'~').contains(&b))
 }
 
 /// One event line of the default column output.
@@ -203,7 +346,7 @@ pub struct Line {
 }
 
 /// Splits off the first whitespace-separated field.
-pub fn field(s: &str) -> Option<(&str, &str)> {
+fn field(s: &str) -> Option<(&str, &str)> {
     let s = s.trim_start_matches(' ');
     let end = s.find(' ')?;
     Some((&s[..end], &s[end..]))
@@ -228,26 +371,52 @@ pub fn lines(stdout: &str) -> Vec<Line> {
     stdout.lines().filter_map(parse_line).collect()
 }
 
+/// Calls, thread by thread: tid -> CALL column (or strace's line).
+pub type Calls = BTreeMap<u32, Vec<String>>;
+
 /// The calls mountsnoop printed for each thread of process `pid`.
-pub fn calls_of_pid(stdout: &str, pid: u32) -> BTreeMap<u32, Vec<String>> {
-    let mut out: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+pub fn calls_of_pid(stdout: &str, pid: u32) -> Calls {
+    let mut out = Calls::new();
     for l in lines(stdout).into_iter().filter(|l| l.pid == pid) {
         out.entry(l.tid).or_default().push(l.call);
     }
     out
 }
 
+/// How many calls mountsnoop printed for process `pid`.
+pub fn count_of_pid(stdout: &str, pid: u32) -> usize {
+    lines(stdout).iter().filter(|l| l.pid == pid).count()
+}
+
 /// The calls mountsnoop printed for each of `tids`.
-pub fn calls_of_tids(stdout: &str, tids: &[u32]) -> BTreeMap<u32, Vec<String>> {
-    let mut out: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+fn calls_of_tids(stdout: &str, tids: &[u32]) -> Calls {
+    let mut out = Calls::new();
     for l in lines(stdout).into_iter().filter(|l| tids.contains(&l.tid)) {
         out.entry(l.tid).or_default().push(l.call);
     }
     out
 }
 
+/// Every call mountsnoop traces that strace 6.1 can name in `-e trace=`.
+pub const STRACE_CALLS: &str =
+    "mount,umount2,fsopen,fsconfig,fsmount,move_mount,open_tree,mount_setattr,fspick,pivot_root";
+
+/// Runs `cmd` under strace, tracing `calls`, while a mountsnoop traces
+/// everything; returns, for strace's threads, the calls mountsnoop
+/// printed, then those strace printed. `tag` names the temporary
+/// directory for strace's files.
+pub fn mountsnoop_and_strace(tag: &str, calls: &str, cmd: &[&str]) -> (Calls, Calls) {
+    let snoop = Snoop::start(&[]);
+    let strace = strace_calls(tag, calls, cmd);
+    let done = snoop.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    let tids: Vec<u32> = strace.keys().copied().collect();
+    let ours = calls_of_tids(&done.stdout, &tids);
+    (ours, strace)
+}
+
 /// strace pads the call to column 40 before ` = `; we print one space.
-pub fn unpad_strace(line: &str) -> String {
+fn unpad_strace(line: &str) -> String {
     match line.rfind(") ") {
         Some(i) if line[i + 1..].trim_start().starts_with("= ") => {
             format!("{}) {}", &line[..i], line[i + 1..].trim_start())
@@ -257,8 +426,10 @@ pub fn unpad_strace(line: &str) -> String {
 }
 
 /// Runs `cmd` under `strace -ff -s 8192 -e trace=<calls>` and returns each
-/// thread's calls, unpadded, keyed by tid. `dir` receives strace's files.
-pub fn strace_calls(dir: &Path, calls: &str, cmd: &[&str]) -> BTreeMap<u32, Vec<String>> {
+/// thread's calls, unpadded, keyed by tid. `tag` names the temporary
+/// directory for strace's files.
+pub fn strace_calls(tag: &str, calls: &str, cmd: &[&str]) -> Calls {
+    let dir = temp_dir(tag);
     let prefix: PathBuf = dir.join("trace");
     let status = Command::new("strace")
         .args(["-ff", "-qq", "-s", "8192", "-X", "abbrev", "-e"])
@@ -270,7 +441,7 @@ pub fn strace_calls(dir: &Path, calls: &str, cmd: &[&str]) -> BTreeMap<u32, Vec<
         .expect("run strace (apt-get install strace)");
     assert!(status.success(), "strace {cmd:?} failed: {status}");
     let mut out = BTreeMap::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
+    for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let Some(tid) = name
@@ -290,6 +461,7 @@ pub fn strace_calls(dir: &Path, calls: &str, cmd: &[&str]) -> BTreeMap<u32, Vec<
             out.insert(tid, calls);
         }
     }
+    let _ = std::fs::remove_dir_all(dir);
     out
 }
 
@@ -303,10 +475,7 @@ pub fn temp_dir(tag: &str) -> PathBuf {
 
 /// Asserts that mountsnoop printed, thread by thread, exactly what strace
 /// printed; returns the number of calls compared.
-pub fn assert_same_calls(
-    ours: &BTreeMap<u32, Vec<String>>,
-    strace: &BTreeMap<u32, Vec<String>>,
-) -> usize {
+pub fn assert_same_calls(ours: &Calls, strace: &Calls) -> usize {
     let tids: BTreeSet<_> = ours.keys().chain(strace.keys()).collect();
     let mut compared = 0;
     for tid in tids {

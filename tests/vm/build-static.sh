@@ -26,9 +26,11 @@ done
 
 # An explicit --target keeps RUSTFLAGS off build scripts and proc macros
 # (which cannot be static) and puts the result in target/$target, apart
-# from the ordinary target/release.
+# from the ordinary target/release. --workspace: the workload is a
+# package of its own (tests/workload).
 RUSTFLAGS="-C target-feature=+crt-static" \
-    cargo build --release --locked --features static --target "$target" --bins >&2
+    cargo build --release --locked --workspace --features mountsnoop/static \
+    --target "$target" --bins >&2
 
 dir=target/$target/release
 for bin in mountsnoop mountsnoop-test-workload; do

@@ -3,6 +3,7 @@
 # It also runs on any host with root and BPF, which is how to try it out
 # or regenerate an expected file without booting anything:
 #
+#   cargo build --release --workspace   # mountsnoop and the workload
 #   sudo tests/vm/guest-check.sh target/release tests/vm /tmp/out
 #
 # Usage: guest-check.sh BIN_DIR DATA_DIR WORK_DIR

@@ -1,7 +1,7 @@
 #!/bin/bash
 # CO-RE test matrix: boots Debian's own kernels in QEMU (TCG, no KVM
 # needed) and runs the static mountsnoop against the test workload in
-# each of them. See tests/vm/README-section.md.
+# each of them. See "Kernel test matrix" in README.md.
 #
 # Usage: tests/vm/run-matrix.sh [PACKAGE-REGEX...]
 #
@@ -15,8 +15,9 @@
 #                          (default ~/.cache/mountsnoop-vm)
 #   MOUNTSNOOP_VM_TIMEOUT  seconds one VM may take (default 120)
 #   MOUNTSNOOP_VM_BIN      directory with prebuilt static mountsnoop and
-#                          mountsnoop-test-workload (default: build them
-#                          with tests/vm/build-static.sh)
+#                          mountsnoop-test-workload (a workspace package
+#                          of its own; default: build both with
+#                          tests/vm/build-static.sh)
 #   MOUNTSNOOP_VM_SMP      guest CPUs (default 1)
 #
 # Host needs: qemu-system-x86 busybox-static cpio zstd, and what

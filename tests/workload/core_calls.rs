@@ -6,13 +6,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::ptr;
 
-fn cstr(bytes: &[u8]) -> CString {
-    CString::new(bytes).expect("no NUL inside")
-}
-
-fn path_c(p: &Path) -> CString {
-    cstr(p.as_os_str().as_bytes())
-}
+use crate::shared::{cpath, cstr, mkdir};
 
 /// mount(2) with C strings; None is NULL. The result is not checked:
 /// failures are part of the workload.
@@ -26,7 +20,7 @@ pub fn mount(
     let src = src.map(cstr);
     let fstype = fstype.map(cstr);
     let data = data.map(cstr);
-    let target = path_c(target);
+    let target = cpath(target);
     let p = |c: &Option<CString>| c.as_ref().map_or(ptr::null(), |c| c.as_ptr());
     // SAFETY: every pointer is NULL or a live NUL-terminated string.
     unsafe {
@@ -35,15 +29,11 @@ pub fn mount(
 }
 
 pub fn umount2(target: &Path, flags: i32) {
-    let target = path_c(target);
+    let target = cpath(target);
     // SAFETY: target is a live NUL-terminated string.
     unsafe {
         libc::umount2(target.as_ptr(), flags);
     }
-}
-
-fn mkdir(p: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(p).map_err(|e| format!("mkdir {}: {e}", p.display()))
 }
 
 /// The calls of the core integration tests, in order.

@@ -7,6 +7,8 @@
 
 use libc::c_long;
 
+use crate::shared::sys;
+
 const PAGE: usize = 4096;
 
 /// `pages` pages filled with `fill`, followed by one unmapped page.
@@ -32,11 +34,6 @@ fn before_hole(pages: usize, fill: u8) -> Result<*mut u8, String> {
         }
         Ok(p)
     }
-}
-
-fn sys(nr: c_long, a: [c_long; 5]) {
-    // SAFETY: the pointers are the mappings above, or static strings.
-    unsafe { libc::syscall(nr, a[0], a[1], a[2], a[3], a[4]) };
 }
 
 pub fn run(_base: &std::path::Path) -> Result<(), String> {

@@ -5,22 +5,11 @@
 //! anything else, or end of input, closes the FUSE connection, which
 //! fails their calls.
 
-use std::ffi::CString;
 use std::io::{BufRead, Write};
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-fn cpath(p: &Path) -> CString {
-    CString::new(p.as_os_str().as_bytes()).expect("no NUL")
-}
-
-/// True when `pid` is inside mount(2) (its /proc syscall line starts
-/// with the syscall number).
-fn in_mount(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/syscall"))
-        .is_ok_and(|s| s.split_whitespace().next() == Some(&libc::SYS_mount.to_string()))
-}
+use crate::shared::{cpath, cstr, in_syscall, mount_unserved_fuse};
 
 pub fn run(base: &Path, args: &[String]) -> Result<(), String> {
     let n: usize = args
@@ -28,38 +17,10 @@ pub fn run(base: &Path, args: &[String]) -> Result<(), String> {
         .map_or(Ok(3), |a| a.parse())
         .map_err(|e| format!("fuse-block count: {e}"))?;
     let dir = base.join("fuse");
-    std::fs::create_dir(&dir).map_err(|e| format!("mkdir: {e}"))?;
-    let dev = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/fuse")
-        .map_err(|e| format!("/dev/fuse: {e}"))?;
+    let dev = mount_unserved_fuse(&dir)?;
     let fd = std::os::fd::AsRawFd::as_raw_fd(&dev);
-    let opts = CString::new(format!("fd={fd},rootmode=40000,user_id=0,group_id=0")).unwrap();
-    let (name, fuse, none, tmpfs) = (
-        CString::new("mountsnoop-fuse").unwrap(),
-        CString::new("fuse").unwrap(),
-        CString::new("none").unwrap(),
-        CString::new("tmpfs").unwrap(),
-    );
-    let dir_c = cpath(&dir);
+    let (none, tmpfs) = (cstr(b"none"), cstr(b"tmpfs"));
     let target = cpath(&dir.join("x"));
-    // SAFETY: live C strings.
-    let rc = unsafe {
-        libc::mount(
-            name.as_ptr(),
-            dir_c.as_ptr(),
-            fuse.as_ptr(),
-            0,
-            opts.as_ptr().cast(),
-        )
-    };
-    if rc != 0 {
-        return Err(format!(
-            "mounting fuse: {}",
-            std::io::Error::last_os_error()
-        ));
-    }
     let mut children = Vec::new();
     for _ in 0..n {
         // SAFETY: the child only closes an fd, makes one syscall and exits.
@@ -81,7 +42,7 @@ pub fn run(base: &Path, args: &[String]) -> Result<(), String> {
         }
     }
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !children.iter().all(|&pid| in_mount(pid)) {
+    while !children.iter().all(|&pid| in_syscall(pid, libc::SYS_mount)) {
         if Instant::now() > deadline {
             return Err("children did not block in mount".into());
         }

@@ -7,10 +7,11 @@
 //! thread, moving to the other CPU before every step.
 
 use std::ffi::CString;
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use libc::c_long;
+
+use crate::shared::{cpath, mkdir, sys};
 
 fn cpus() -> usize {
     // SAFETY: sysconf has no preconditions.
@@ -50,17 +51,12 @@ fn hops(calls: u64) {
     }
 }
 
-fn sys(nr: c_long, a: [c_long; 5]) -> c_long {
-    // SAFETY: the pointers are live C strings or null.
-    unsafe { libc::syscall(nr, a[0], a[1], a[2], a[3], a[4]) }
-}
-
 /// CALLS chains, a step per CPU in turn.
 fn chains(base: &Path, calls: u64) -> Result<(), String> {
     let n = cpus();
     let dir = base.join("chain");
-    std::fs::create_dir(&dir).map_err(|e| format!("mkdir: {e}"))?;
-    let dirc = CString::new(dir.as_os_str().as_bytes()).expect("no NUL");
+    mkdir(&dir)?;
+    let dirc = cpath(&dir);
     let (tmpfs, size, empty) = (c"tmpfs", c"size", c"");
     let mut step = 0usize;
     let mut hop = || {

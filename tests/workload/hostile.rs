@@ -5,7 +5,7 @@
 //! (ENAMETOOLONG), mount data and a source holding such bytes, a command
 //! name holding them, and a thread whose command name is empty.
 //!
-//! tests/hostile.rs holds the same names and the number of calls: keep
+//! tests/suite/hostile.rs holds the same names and the number of calls: keep
 //! the three in step.
 
 use std::ffi::OsStr;
@@ -13,17 +13,9 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::core_calls::{long_path, mount, umount2};
+use crate::shared::{mkdir, set_comm};
 
 include!("hostile_strings.rs");
-
-fn mkdir(p: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(p).map_err(|e| format!("mkdir {:?}: {e}", p))
-}
-
-fn set_comm(name: &[u8]) -> Result<(), String> {
-    let name = std::ffi::CString::new(name).map_err(|e| e.to_string())?;
-    nix::sys::prctl::set_name(&name).map_err(|e| format!("PR_SET_NAME: {e}"))
-}
 
 pub fn run(base: &Path) -> Result<(), String> {
     set_comm(COMM)?;

@@ -1,6 +1,6 @@
 // The hostile strings of the `hostile` scenario, shared word for word by
-// the workload (tests/workload/hostile.rs) and its test (tests/hostile.rs)
-// through include!.
+// the workload (tests/workload/hostile.rs) and its test
+// (tests/suite/hostile.rs) through include!.
 
 /// Directory names; each gets a tmpfs mounted and unmounted.
 pub const NAMES: &[&[u8]] = &[

@@ -4,8 +4,9 @@
 
 use libc::c_long;
 use std::ffi::CString;
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+
+use crate::shared::{cpath, cstr as c, mkdir, sys};
 
 const AT_FDCWD: c_long = libc::AT_FDCWD as c_long;
 /// x86_64 (and the common table) number of open_tree_attr, Linux 6.15.
@@ -54,23 +55,8 @@ struct MountAttr {
 /// umount2 sequence at once.
 const WORKERS: usize = 3;
 
-fn c(bytes: &[u8]) -> CString {
-    CString::new(bytes).expect("no NUL inside")
-}
-
-fn cpath(p: &Path) -> CString {
-    c(p.as_os_str().as_bytes())
-}
-
 fn s(c: &CString) -> c_long {
     c.as_ptr() as c_long
-}
-
-/// A raw syscall; returns its result (-1 on failure).
-fn sys(nr: c_long, a: [c_long; 5]) -> c_long {
-    // SAFETY: every pointer argument is NULL, deliberately bad (the kernel
-    // checks it), or points to live memory of the size the call reads.
-    unsafe { libc::syscall(nr, a[0], a[1], a[2], a[3], a[4]) }
 }
 
 /// With MOUNTSNOOP_WORKLOAD_LENIENT=1 (older kernels, in the VM matrix)
@@ -99,10 +85,6 @@ fn close(fd: c_long) {
     unsafe {
         libc::close(fd as i32);
     }
-}
-
-fn mkdir(p: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(p).map_err(|e| format!("mkdir {}: {e}", p.display()))
 }
 
 fn umount2(p: &CString, flags: c_long) -> c_long {

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use nix::mount::{mount, MsFlags};
 use nix::sched::{unshare, CloneFlags};
 
+use crate::shared::cstr;
+
 /// Enters a new mount namespace, makes every mount in it private, and
 /// mounts a tmpfs on a new directory under /tmp. Returns that directory.
 pub fn private_tmpfs() -> Result<PathBuf, String> {
@@ -18,7 +20,7 @@ pub fn private_tmpfs() -> Result<PathBuf, String> {
         None::<&str>,
     )
     .map_err(|e| format!("making / private: {e}"))?;
-    let template = CString::new("/tmp/mountsnoop-test.XXXXXX").unwrap();
+    let template = cstr(b"/tmp/mountsnoop-test.XXXXXX");
     let raw = template.into_raw();
     // SAFETY: raw is a valid, writable, NUL-terminated template.
     let dir = unsafe { libc::mkdtemp(raw) };

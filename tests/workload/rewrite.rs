@@ -9,12 +9,13 @@
 //! Prints `blocked TID...` and `rewritten` as it goes. Every original
 //! string holds `orig`/`1m`; every rewritten one `EVIL`/`9m`, same length.
 
-use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use crate::shared::{in_syscall, mount_unserved_fuse};
 
 /// A NUL-terminated buffer that another thread rewrites in place.
 struct Buf(Vec<u8>);
@@ -45,12 +46,6 @@ impl Buf {
     }
 }
 
-/// True when thread `tid` of this process is inside syscall `nr`.
-fn in_syscall(tid: i32, nr: libc::c_long) -> bool {
-    std::fs::read_to_string(format!("/proc/self/task/{tid}/syscall"))
-        .is_ok_and(|s| s.split_whitespace().next() == Some(&nr.to_string()))
-}
-
 /// One call to block: its number, its six arguments (pointers into the
 /// buffers), and the buffers.
 struct Blocked {
@@ -61,33 +56,7 @@ struct Blocked {
 
 pub fn run(base: &Path) -> Result<(), String> {
     let dir = base.join("fuse");
-    std::fs::create_dir(&dir).map_err(|e| format!("mkdir: {e}"))?;
-    let dev = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/fuse")
-        .map_err(|e| format!("/dev/fuse: {e}"))?;
-    let fd = std::os::fd::AsRawFd::as_raw_fd(&dev);
-    let opts = CString::new(format!("fd={fd},rootmode=40000,user_id=0,group_id=0")).unwrap();
-    let name = CString::new("mountsnoop-fuse").unwrap();
-    let fuse = CString::new("fuse").unwrap();
-    let dir_c = CString::new(dir.as_os_str().as_bytes()).unwrap();
-    // SAFETY: live C strings.
-    let rc = unsafe {
-        libc::mount(
-            name.as_ptr(),
-            dir_c.as_ptr(),
-            fuse.as_ptr(),
-            0,
-            opts.as_ptr().cast(),
-        )
-    };
-    if rc != 0 {
-        return Err(format!(
-            "mounting fuse: {}",
-            std::io::Error::last_os_error()
-        ));
-    }
+    let dev = mount_unserved_fuse(&dir)?;
     let slow = |leaf: &str| {
         let mut p = dir.as_os_str().as_bytes().to_vec();
         p.extend_from_slice(format!("/orig-{leaf}").as_bytes());

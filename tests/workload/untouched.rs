@@ -7,11 +7,11 @@
 //! once by this process and once by a forked child, whose file-backed
 //! pages are not mapped until it touches them, even where the parent had.
 
-use std::ffi::CString;
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use libc::c_long;
+
+use crate::shared::{cpath, sys};
 
 /// Each string sits this far from the next: the kernel maps up to 64 KiB
 /// of already cached neighbours around a faulting page (fault-around), so
@@ -50,7 +50,7 @@ fn write_file(path: &Path) -> Result<(), String> {
 
 /// Maps the file, read-only and private, without touching it.
 fn map(path: &Path) -> Result<*const u8, String> {
-    let c = CString::new(path.as_os_str().as_bytes()).unwrap();
+    let c = cpath(path);
     // SAFETY: a plain open and mmap of our own file.
     unsafe {
         let fd = libc::open(c.as_ptr(), libc::O_RDONLY);
@@ -71,11 +71,6 @@ fn map(path: &Path) -> Result<*const u8, String> {
         }
         Ok(p as *const u8)
     }
-}
-
-fn sys(nr: c_long, a: [c_long; 5]) {
-    // SAFETY: every pointer points into the live mapping.
-    unsafe { libc::syscall(nr, a[0], a[1], a[2], a[3], a[4]) };
 }
 
 /// The calls, with every string argument at `base + slot * SPACING`.

@@ -17,6 +17,7 @@ mod hostile;
 mod mount_api;
 mod ns;
 mod rewrite;
+mod shared;
 mod untouched;
 
 use std::process::ExitCode;
@@ -37,7 +38,7 @@ fn main() -> ExitCode {
     };
     // A command name of the test's choosing, for the --name filter.
     if let Ok(comm) = std::env::var("MOUNTSNOOP_WORKLOAD_COMM") {
-        let _ = nix::sys::prctl::set_name(&std::ffi::CString::new(comm).expect("no NUL"));
+        let _ = shared::set_comm(comm.as_bytes());
     }
     // `attempt`: calls that fail, made where we are, with no privileges
     // needed: for tests that run the workload as another user.

@@ -1,11 +1,10 @@
 //! What installs and runs the tool beyond a checkout: shell completions,
-//! the metrics endpoint, the JSON schema. Self-contained (no shared
-//! helpers) so that it moves easily.
+//! the metrics endpoint, the JSON schema.
 
 use std::collections::BTreeMap;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
-const MOUNTSNOOP: &str = env!("CARGO_BIN_EXE_mountsnoop");
+use crate::common::*;
 
 fn mountsnoop(args: &[&str]) -> Output {
     Command::new(MOUNTSNOOP)
@@ -106,22 +105,6 @@ fn unknown_shell_is_a_usage_error() {
     assert!(out.stdout.is_empty());
 }
 
-const WORKLOAD: &str = env!("CARGO_BIN_EXE_mountsnoop-test-workload");
-
-/// True when this machine can load BPF programs; else the test skips
-/// with a reason, or fails under MOUNTSNOOP_REQUIRE_BPF=1 (CI).
-fn bpf_available() -> bool {
-    if nix::unistd::geteuid().is_root() {
-        return true;
-    }
-    let why = "not root: mountsnoop needs root (or CAP_BPF+CAP_PERFMON)";
-    if std::env::var("MOUNTSNOOP_REQUIRE_BPF").as_deref() == Ok("1") {
-        panic!("MOUNTSNOOP_REQUIRE_BPF=1 but {why}");
-    }
-    eprintln!("SKIPPED: {why}");
-    false
-}
-
 /// A port nobody listens on (now).
 fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -164,7 +147,6 @@ fn promtool_accepts(page: &str) {
 
 /// Spawns `cmd` with stdin, stdout and stderr piped.
 fn spawn_piped(cmd: &mut Command) -> std::process::Child {
-    use std::process::Stdio;
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -194,16 +176,14 @@ fn sum(page: &str, name: &str) -> u64 {
 /// reported lost, and adds up to the calls made.
 #[test]
 fn metrics_count_printed_plus_lost() {
-    if !bpf_available() {
-        return;
-    }
+    require_bpf!(alone); // a storm of 40,003 calls
     use std::io::Read;
     let comm = "storm-metrics";
     let pairs = 20_000;
     let made = 2 * pairs + 3;
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
-    let mut snoop = spawn_piped(Command::new(MOUNTSNOOP).args([
+    let args = [
         "--json",
         "-n",
         comm,
@@ -211,27 +191,12 @@ fn metrics_count_printed_plus_lost() {
         "16",
         "--metrics",
         &addr,
-    ]));
-    let mut stderr = snoop.stderr.take().unwrap();
-    let mut seen = Vec::new();
-    let mut byte = [0u8; 1];
-    while !String::from_utf8_lossy(&seen).contains("Tracing") {
-        assert_eq!(
-            stderr.read(&mut byte).unwrap(),
-            1,
-            "mountsnoop exited early: {seen:?}"
-        );
-        seen.push(byte[0]);
-    }
-    let err_reader = std::thread::spawn(move || {
-        let mut rest = String::new();
-        let _ = stderr.read_to_string(&mut rest);
-        rest
-    });
+    ];
+    let mut snoop = Snoop::start_to(&args, Stdio::piped());
 
-    let mut storm = Command::new(WORKLOAD)
+    let mut storm = Command::new(workload())
         .args(["storm", &pairs.to_string()])
-        .env("MOUNTSNOOP_WORKLOAD_COMM", comm)
+        .env(WORKLOAD_COMM, comm)
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
@@ -241,7 +206,7 @@ fn metrics_count_printed_plus_lost() {
 
     // Now read stdout: the tracer catches up, and reads its loss
     // counters every second.
-    let mut out = snoop.stdout.take().unwrap();
+    let mut out = snoop.take_stdout();
     let out_reader = std::thread::spawn(move || {
         let mut s = String::new();
         let _ = out.read_to_string(&mut s);
@@ -258,15 +223,11 @@ fn metrics_count_printed_plus_lost() {
         std::thread::sleep(std::time::Duration::from_millis(200));
     };
     promtool_accepts(&page);
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(snoop.id() as i32),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .unwrap();
+    snoop.signal(nix::sys::signal::Signal::SIGINT);
     let stdout = out_reader.join().unwrap();
-    let status = snoop.wait().unwrap();
-    let stderr = err_reader.join().unwrap();
-    assert!(status.success(), "{stderr}");
+    let done = snoop.finish();
+    let stderr = done.stderr;
+    assert!(done.status.success(), "{stderr}");
 
     // What was printed, by call and result, as the metric labels it.
     let mut printed: BTreeMap<String, f64> = BTreeMap::new();
@@ -384,40 +345,11 @@ fn assert_valid(jsonl: &str, schema: &str, tag: &str) {
     );
 }
 
-/// Starts mountsnoop with `args` and waits until it traces.
-fn start_tracing(args: &[&str]) -> (std::process::Child, std::thread::JoinHandle<String>) {
-    use std::io::Read;
-    let mut snoop = spawn_piped(Command::new(MOUNTSNOOP).args(args));
-    let mut stderr = snoop.stderr.take().unwrap();
-    let mut seen = Vec::new();
-    let mut byte = [0u8; 1];
-    while !String::from_utf8_lossy(&seen).contains("Tracing") {
-        assert_eq!(
-            stderr.read(&mut byte).unwrap(),
-            1,
-            "mountsnoop exited early: {seen:?}"
-        );
-        seen.push(byte[0]);
-    }
-    let mut stdout = snoop.stdout.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-    (snoop, out)
-}
-
-fn stop(snoop: std::process::Child, out: std::thread::JoinHandle<String>) -> String {
-    let mut snoop = snoop;
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(snoop.id() as i32),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .unwrap();
-    assert!(snoop.wait().unwrap().success());
-    out.join().unwrap()
+/// Stops mountsnoop, which must exit 0; returns what it printed.
+fn stop(snoop: Snoop) -> String {
+    let done = snoop.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    done.stdout
 }
 
 /// Real --json output of the core calls, the new mount API and hostile
@@ -425,18 +357,14 @@ fn stop(snoop: std::process::Child, out: std::thread::JoinHandle<String>) -> Str
 /// shipped in docs/; so is --summary --json.
 #[test]
 fn json_output_matches_the_schema() {
-    if !bpf_available() {
-        return;
-    }
-    let (snoop, out) = start_tracing(&["--json"]);
+    require_bpf!();
+    let snoop = Snoop::start(&["--json"]);
     let mut pids = Vec::new();
     for scenario in ["core", "mount-api", "hostile"] {
-        let mut child = Command::new(WORKLOAD).arg(scenario).spawn().unwrap();
-        pids.push(u64::from(child.id()));
-        assert!(child.wait().unwrap().success(), "{scenario}");
+        pids.push(u64::from(run_workload(scenario, &[])));
     }
     std::thread::sleep(std::time::Duration::from_millis(300));
-    let stdout = stop(snoop, out);
+    let stdout = stop(snoop);
     // Only our processes' lines: the host may be busy with storms.
     let ours: Vec<&str> = stdout
         .lines()
@@ -464,16 +392,12 @@ fn json_output_matches_the_schema() {
     eprintln!("{} events of {} calls validated", ours.len(), calls.len());
     assert_valid(&ours.join("\n"), "json-schema.json", "events");
 
-    let (snoop, out) = start_tracing(&["--summary", "--json"]);
+    let snoop = Snoop::start(&["--summary", "--json"]);
     for scenario in ["core", "mount-api"] {
-        assert!(Command::new(WORKLOAD)
-            .arg(scenario)
-            .status()
-            .unwrap()
-            .success());
+        run_workload(scenario, &[]);
     }
     std::thread::sleep(std::time::Duration::from_millis(300));
-    let summary = stop(snoop, out);
+    let summary = stop(snoop);
     assert_eq!(summary.lines().count(), 1, "{summary}");
     assert_valid(&summary, "summary-json-schema.json", "summary");
 }
@@ -484,14 +408,12 @@ fn json_output_matches_the_schema() {
 /// the summary's.
 #[test]
 fn metrics_show_calls_in_flight_in_summary_mode() {
-    if !bpf_available() {
-        return;
-    }
+    require_bpf!();
     use std::io::{BufRead, Write};
     let comm = "inflight-metric";
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
-    let (snoop, out) = start_tracing(&[
+    let snoop = Snoop::start(&[
         "--summary",
         "--json",
         "-n",
@@ -502,9 +424,9 @@ fn metrics_show_calls_in_flight_in_summary_mode() {
         &addr,
     ]);
     let mut workload = spawn_piped(
-        Command::new(WORKLOAD)
+        Command::new(workload())
             .args(["fuse-block", "3"])
-            .env("MOUNTSNOOP_WORKLOAD_COMM", comm),
+            .env(WORKLOAD_COMM, comm),
     );
     let mut line = String::new();
     std::io::BufReader::new(workload.stdout.take().unwrap())
@@ -530,7 +452,7 @@ fn metrics_show_calls_in_flight_in_summary_mode() {
     let page = wait_for(&|page| {
         gauge(page) == 0.0 && samples(page, "mountsnoop_calls_total").get(eintr) == Some(&3.0)
     });
-    let summary: serde_json::Value = serde_json::from_str(&stop(snoop, out)).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(&stop(snoop)).unwrap();
     assert_eq!(
         summary["calls"]["mount"]["calls"].as_u64().unwrap(),
         sum(&page, "mountsnoop_calls_total"),

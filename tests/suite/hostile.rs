@@ -4,11 +4,9 @@
 //! rendered as strace renders it, and the JSON output is one valid object
 //! per line that gives the raw strings back (invalid UTF-8 as U+FFFD).
 
-mod common;
+use crate::common::*;
 
-use common::*;
-
-include!("workload/hostile_strings.rs");
+include!("../workload/hostile_strings.rs");
 /// The workload's command name as the COMM column shows it.
 const COMM_SHOWN: &str = r#"h\n\33[31m\40\"\\\377\t\177xy"#;
 /// 2 namespace set-up calls, 9 names x 2, 2 at 4095 bytes, 2 at 4096,
@@ -21,22 +19,12 @@ fn forged(l: &Line) -> bool {
     l.pid == 1 && l.call == r#"umount2("x", 0) = 0"#
 }
 
-fn printable(line: &str) -> bool {
-    line.bytes().all(|b| (b' '..=b'~').contains(&b))
-}
-
 #[test]
 fn hostile_strings_match_strace() {
     require_bpf!();
-    let dir = temp_dir("hostile-strace");
-    let snoop = Snoop::start(&[]);
-    let strace = strace_calls(&dir, "mount,umount2", &[WORKLOAD, "hostile"]);
-    let done = snoop.stop();
-    assert!(done.status.success(), "{}", done.stderr);
-
-    let tids: Vec<u32> = strace.keys().copied().collect();
-    assert_eq!(tids.len(), 2, "main thread and the thread with no name");
-    let ours = calls_of_tids(&done.stdout, &tids);
+    let (ours, strace) =
+        mountsnoop_and_strace("hostile-strace", "mount,umount2", &[workload(), "hostile"]);
+    assert_eq!(strace.len(), 2, "main thread and the thread with no name");
     assert_eq!(assert_same_calls(&ours, &strace), CALLS);
 
     let all: Vec<&String> = ours.values().flatten().collect();
@@ -63,7 +51,6 @@ fn hostile_strings_match_strace() {
     assert!(all.iter().any(|c| c.starts_with("mount(\"none\", \"/")
         && c.ends_with("e\", \"tmpfs\", 0, NULL) = 0")
         && c.len() == "mount(\"none\", \"".len() + 4095 + "\", \"tmpfs\", 0, NULL) = 0".len()));
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -75,10 +62,7 @@ fn hostile_strings_cannot_forge_a_line() {
     assert!(done.status.success(), "{}", done.stderr);
 
     let mut out = done.stdout.lines();
-    assert_eq!(
-        out.next(),
-        Some("COMM             PID     TID     MNT_NS      CALL")
-    );
+    assert_eq!(out.next(), Some(HEADER));
     for line in out {
         assert!(printable(line), "not printable ASCII: {line:?}");
         let event = parse_line(line).unwrap_or_else(|| panic!("not an event: {line:?}"));

@@ -1,28 +1,19 @@
 //! The core tool end to end: the real binary, the real BPF program, real
 //! mount(2) and umount2(2) calls in a private mount namespace.
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use nix::sys::signal::Signal;
 
 /// Every call of the core workload, thread by thread, as strace prints it.
 #[test]
 fn core_calls_match_strace() {
     require_bpf!();
-    let dir = temp_dir("core-strace");
-    let snoop = Snoop::start(&[]);
-    let strace = strace_calls(&dir, "mount,umount2", &[WORKLOAD, "core"]);
-    let done = snoop.stop();
-    assert!(done.status.success(), "{}", done.stderr);
-
-    let tids: Vec<u32> = strace.keys().copied().collect();
-    let ours = calls_of_tids(&done.stdout, &tids);
+    let (ours, strace) =
+        mountsnoop_and_strace("core-strace", "mount,umount2", &[workload(), "core"]);
     let compared = assert_same_calls(&ours, &strace);
-    // 2 namespace set-up + 15 core + 4 threads x 10 + 1 clean-up.
-    assert_eq!(compared, 58, "calls compared");
+    assert_eq!(compared, CORE_CALLS, "calls compared");
     assert_eq!(strace.len(), 5, "main thread and 4 workers");
 
     let all: Vec<&String> = ours.values().flatten().collect();
@@ -38,7 +29,6 @@ fn core_calls_match_strace() {
     assert!(all
         .iter()
         .any(|c| c.len() > 3000 && c.ends_with(", 0) = 0")));
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// Output is printable ASCII, one event per line, whatever the paths hold.
@@ -49,10 +39,9 @@ fn every_line_is_printable_ascii() {
     let pid = run_workload("core", &[]);
     let done = snoop.stop();
     assert!(done.status.success());
-    let ours = calls_of_pid(&done.stdout, pid);
-    assert_eq!(ours.values().map(Vec::len).sum::<usize>(), 58);
+    assert_eq!(count_of_pid(&done.stdout, pid), CORE_CALLS);
     for line in done.stdout.lines() {
-        assert!(line.bytes().all(|b| (b' '..=b'~').contains(&b)), "{line:?}");
+        assert!(printable(line), "{line:?}");
     }
 }
 
@@ -68,7 +57,7 @@ fn pid_filter_shows_that_process_only() {
     let done = snoop.stop();
     assert!(done.status.success());
     let lines = lines(&done.stdout);
-    assert_eq!(lines.len(), 58, "{}", done.stdout);
+    assert_eq!(lines.len(), CORE_CALLS, "{}", done.stdout);
     assert!(
         lines.iter().all(|l| l.pid == chosen_pid),
         "pid {other_pid} leaked in"
@@ -111,13 +100,13 @@ fn parent_and_timestamp_columns() {
 /// printed, and the exit status is 0.
 #[test]
 fn signals_flush_and_exit_zero() {
-    require_bpf!();
+    require_bpf!(alone); // nothing lost, whoever else mounts
     for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
         let snoop = Snoop::start(&[]);
         let pid = run_workload("storm", &["500"]);
         let done = snoop.stop_with(signal);
         assert!(done.status.success(), "{signal}: {}", done.stderr);
-        let n: usize = calls_of_pid(&done.stdout, pid).values().map(Vec::len).sum();
+        let n = count_of_pid(&done.stdout, pid);
         assert_eq!(n, 1003, "{signal}: 500 pairs and 3 set-up calls");
         assert!(!done.stderr.contains("Lost"), "{}", done.stderr);
     }
@@ -126,7 +115,7 @@ fn signals_flush_and_exit_zero() {
 /// `mountsnoop | head -1` ends quietly with status 0 once head is gone.
 #[test]
 fn closed_pipe_exits_zero_quietly() {
-    require_bpf!();
+    require_bpf!(alone); // nothing on stderr but the Tracing line
     let dir = temp_dir("pipe");
     let err = dir.join("stderr");
     let script = format!(

@@ -2,12 +2,7 @@
 //! remounts, proc, devpts, tmpfs, pivot_root, umount2), every call of
 //! every process compared with strace 6.1.
 
-mod common;
-
-use common::*;
-
-const CALLS: &str = "mount,umount2,fsopen,fsconfig,fsmount,move_mount,open_tree,\
-                     mount_setattr,fspick,pivot_root";
+use crate::common::*;
 
 #[test]
 fn bwrap_sandbox_matches_strace() {
@@ -19,11 +14,9 @@ fn bwrap_sandbox_matches_strace() {
             .is_ok_and(|o| o.status.success()),
         "bwrap not found: apt-get install bubblewrap"
     );
-    let dir = temp_dir("bwrap-strace");
-    let snoop = Snoop::start(&[]);
-    let strace = strace_calls(
-        &dir,
-        CALLS,
+    let (ours, strace) = mountsnoop_and_strace(
+        "bwrap-strace",
+        STRACE_CALLS,
         &[
             "bwrap",
             "--ro-bind",
@@ -48,11 +41,6 @@ fn bwrap_sandbox_matches_strace() {
             "true",
         ],
     );
-    let done = snoop.stop();
-    assert!(done.status.success(), "{}", done.stderr);
-
-    let tids: Vec<u32> = strace.keys().copied().collect();
-    let ours = calls_of_tids(&done.stdout, &tids);
     let compared = assert_same_calls(&ours, &strace);
     eprintln!("bwrap: {compared} calls compared with strace 6.1, all identical");
 
@@ -75,5 +63,4 @@ fn bwrap_sandbox_matches_strace() {
     // the exact count depends on its version and on the host's /usr and
     // /proc, so only a floor is asserted: every call made was compared.
     assert!(compared >= 25, "only {compared} calls compared");
-    let _ = std::fs::remove_dir_all(dir);
 }

@@ -1,12 +1,7 @@
 //! The new mount API end to end: every call of the `mount-api` workload,
 //! thread by thread, as strace 6.1 prints it.
 
-mod common;
-
-use common::*;
-
-const CALLS: &str =
-    "mount,umount2,fsopen,fsconfig,fsmount,move_mount,open_tree,mount_setattr,fspick,pivot_root";
+use crate::common::*;
 
 /// open_tree_attr's number; strace 6.1 does not know the call (it cannot
 /// be named in `-e trace=`) and prints it as `syscall_0x1d3(...)`.
@@ -21,14 +16,8 @@ fn raw_args(line: &str) -> Vec<String> {
 #[test]
 fn mount_api_calls_match_strace() {
     require_bpf!();
-    let dir = temp_dir("mount-api-strace");
-    let snoop = Snoop::start(&[]);
-    let mut strace = strace_calls(&dir, CALLS, &[WORKLOAD, "mount-api"]);
-    let done = snoop.stop();
-    assert!(done.status.success(), "{}", done.stderr);
-
-    let tids: Vec<u32> = strace.keys().copied().collect();
-    let mut ours = calls_of_tids(&done.stdout, &tids);
+    let (mut ours, mut strace) =
+        mountsnoop_and_strace("mount-api-strace", STRACE_CALLS, &[workload(), "mount-api"]);
     // Main thread, 3 workers, the pivot_root child.
     assert_eq!(
         strace.len(),
@@ -73,7 +62,7 @@ fn mount_api_calls_match_strace() {
         assert_eq!(Some(t_ret.as_str()), e_ret, "strace: {t}");
     }
 
-    let ours: std::collections::BTreeMap<u32, Vec<String>> = ours
+    let ours: Calls = ours
         .into_iter()
         .map(|(tid, calls)| (tid, calls.iter().map(|c| as_strace_6_1(c)).collect()))
         .collect();
@@ -109,7 +98,6 @@ fn mount_api_calls_match_strace() {
     ] {
         assert!(has(needle), "no call has {needle}");
     }
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// `Vec::extract_if` is newer than our minimum Rust.

@@ -2,8 +2,9 @@
 //! longer runs) while mountsnoop's resident memory and its in-flight map
 //! are sampled. Both must stay flat, and nothing may be lost. Prints the
 //! samples, so a long run doubles as the README's soak figures.
-
-mod common;
+//!
+//! Ignored by a plain `cargo test`; .ci/test runs it on its own:
+//! `cargo test --test tests -- --ignored suite::soak::`.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -11,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -55,33 +56,20 @@ fn inflight_entries(map_id: u64) -> usize {
 }
 
 #[test]
+#[ignore = "storms for 30 s; .ci/test runs it: cargo test --test tests -- --ignored suite::soak::"]
 fn soak_keeps_memory_and_map_flat() {
-    require_bpf!();
+    require_bpf!(alone); // storms for 30 s
     let secs: u64 = std::env::var("MOUNTSNOOP_SOAK_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(30);
     let comm = "soak-storm";
-    let mut snoop = Command::new(MOUNTSNOOP)
-        .args(["-n", comm])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = snoop.id();
-    let mut stderr = BufReader::new(snoop.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.starts_with("Tracing") {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "mountsnoop exited early"
-        );
-    }
+    let mut snoop = Snoop::start_to(&["-n", comm], Stdio::piped());
+    let pid = snoop.pid();
     let map_id = inflight_map_id(pid);
     let printed = Arc::new(AtomicU64::new(0));
     let counter = printed.clone();
-    let stdout = BufReader::new(snoop.stdout.take().unwrap());
+    let stdout = BufReader::new(snoop.take_stdout());
     let reader = std::thread::spawn(move || {
         for _ in stdout.lines().skip(1) {
             counter.fetch_add(1, Ordering::Relaxed);
@@ -93,12 +81,7 @@ fn soak_keeps_memory_and_map_flat() {
     let mut samples: Vec<(u64, u64, usize)> = Vec::new();
     let mut next_sample = Duration::ZERO;
     while start.elapsed() < Duration::from_secs(secs) {
-        let ok = Command::new(WORKLOAD)
-            .args(["storm", "1000"])
-            .env("MOUNTSNOOP_WORKLOAD_COMM", comm)
-            .status()
-            .unwrap();
-        assert!(ok.success());
+        run_workload_as(comm, "storm", &["1000"]);
         made += 2003;
         if start.elapsed() >= next_sample {
             samples.push((
@@ -114,16 +97,10 @@ fn soak_keeps_memory_and_map_flat() {
         rss_kib(pid),
         inflight_entries(map_id),
     ));
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pid as i32),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .unwrap();
-    let status = snoop.wait().unwrap();
+    let done = snoop.stop();
     reader.join().unwrap();
-    let mut rest = String::new();
-    let _ = std::io::Read::read_to_string(&mut stderr, &mut rest);
-    assert!(status.success(), "{rest}");
+    let rest = done.stderr;
+    assert!(done.status.success(), "{rest}");
 
     eprintln!(
         "soak: {secs} s, {made} events made, {} printed",

@@ -3,13 +3,11 @@
 //! status 1 and nothing on stdout; without tracefs mountsnoop mounts it
 //! itself. Everything that changes mounts runs in a private mount
 //! namespace (`unshare -m`), so the host is untouched. (Not root at all:
-//! tests/core.rs, unprivileged_user_gets_one_clear_line.)
+//! suite/core.rs, unprivileged_user_gets_one_clear_line.)
 
-mod common;
+use std::process::{Command, Output};
 
-use std::process::Command;
-
-use common::*;
+use crate::common::*;
 
 const CAP_SYS_ADMIN: u32 = 21;
 const CAP_PERFMON: u32 = 38;
@@ -32,6 +30,16 @@ struct Outcome {
     stderr: String,
 }
 
+impl From<Output> for Outcome {
+    fn from(out: Output) -> Outcome {
+        Outcome {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
 /// Runs `script` with sh in a private mount namespace of its own, with
 /// $MS the mountsnoop binary.
 fn in_private_namespace(script: &str) -> Outcome {
@@ -49,11 +57,7 @@ fn in_private_namespace(script: &str) -> Outcome {
         .env("MS", MOUNTSNOOP)
         .output()
         .expect("unshare (util-linux)");
-    let o = Outcome {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let o = Outcome::from(out);
     assert_ne!(o.code, Some(90), "set-up failed: {}", o.stderr);
     o
 }
@@ -111,11 +115,7 @@ fn root_without_capabilities_gets_one_clear_line() {
         .output()
         .unwrap();
     assert_eq!(nix::unistd::geteuid().as_raw(), 0);
-    let o = Outcome {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let o = Outcome::from(out);
     assert_one_clear_line(&o, &["needs root, or CAP_BPF and CAP_PERFMON", "uid 0"]);
     // Root already: sudo is no advice.
     assert!(!o.stderr.contains("sudo"), "{}", o.stderr);
@@ -137,10 +137,7 @@ exit $rc"#
         o.code, o.stdout, o.stderr
     );
     assert_eq!(o.code, Some(0), "{all}");
-    assert_eq!(
-        o.stdout, "COMM             PID     TID     MNT_NS      CALL\n",
-        "{all}"
-    );
+    assert_eq!(o.stdout, format!("{HEADER}\n"), "{all}");
     assert_eq!(o.stderr.lines().count(), 1, "{all}");
     assert!(o.stderr.starts_with("Tracing"), "{all}");
 }

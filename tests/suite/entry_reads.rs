@@ -2,9 +2,7 @@
 //! a thread that rewrites them while the call is blocked cannot change
 //! what is printed.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// The calls of the `rewrite` scenario, by their first words, with what
 /// their arguments must read (the originals) once the base directory is
@@ -90,8 +88,7 @@ fn strings_on_untouched_pages_print_as_strace_prints_them() {
     assert_eq!(after_call, 22, "{}", done.stdout);
     assert_eq!(at_exit, 10, "{}", done.stdout);
 
-    let dir = temp_dir("untouched");
-    let strace = strace_calls(&dir, UNTOUCHED_CALLS, &[WORKLOAD, "untouched"]);
+    let strace = strace_calls("untouched", UNTOUCHED_CALLS, &[workload(), "untouched"]);
     let theirs: Vec<(u32, String)> = strace
         .into_iter()
         .flat_map(|(tid, calls)| calls.into_iter().map(move |c| (tid, c)))
@@ -99,7 +96,6 @@ fn strings_on_untouched_pages_print_as_strace_prints_them() {
     let (ours, theirs) = (per_process(ours), per_process(theirs));
     assert_eq!(ours.len(), 2, "a parent and a child");
     assert_eq!(ours, theirs, "mountsnoop (alone) vs strace (separate run)");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// Strings that end where memory ends, in every path argument and in
@@ -118,8 +114,7 @@ fn strings_ending_at_unmapped_memory_print_as_strace_prints_them() {
         .flatten()
         .map(|c| (pid, as_strace_6_1(&c)))
         .collect();
-    let dir = temp_dir("edges");
-    let strace = strace_calls(&dir, EDGE_CALLS, &[WORKLOAD, "edges"]);
+    let strace = strace_calls("edges", EDGE_CALLS, &[workload(), "edges"]);
     let theirs: Vec<(u32, String)> = strace
         .into_iter()
         .flat_map(|(tid, calls)| calls.into_iter().map(move |c| (tid, c)))
@@ -139,7 +134,6 @@ fn strings_ending_at_unmapped_memory_print_as_strace_prints_them() {
         per_process(theirs),
         "mountsnoop (alone) vs strace (separate run)"
     );
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 const EDGE_CALLS: &str =

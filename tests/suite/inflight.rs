@@ -4,12 +4,10 @@
 //! other events from flowing while they hang, and those still blocked at
 //! exit are reported, not silently dropped.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdout, Command, Stdio};
 
-use common::*;
+use crate::common::*;
 
 /// Starts `fuse-block n` and waits until its children hang in mount(2);
 /// returns the workload, its stdout and the children's pids.
@@ -18,9 +16,9 @@ fn blocked(n: usize) -> (Child, BufReader<ChildStdout>, Vec<u32>) {
 }
 
 fn blocked_as(n: usize, comm: &str) -> (Child, BufReader<ChildStdout>, Vec<u32>) {
-    let mut child = Command::new(WORKLOAD)
+    let mut child = Command::new(workload())
         .args(["fuse-block", &n.to_string()])
-        .env("MOUNTSNOOP_WORKLOAD_COMM", comm)
+        .env(WORKLOAD_COMM, comm)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -88,10 +86,7 @@ fn hanging_calls_are_reported_at_exit_and_block_nothing() {
     let storm = run_workload("storm", &["200"]);
     let done = snoop.stop();
     assert!(done.status.success());
-    let storm_calls: usize = calls_of_pid(&done.stdout, storm)
-        .values()
-        .map(Vec::len)
-        .sum();
+    let storm_calls = count_of_pid(&done.stdout, storm);
     assert_eq!(
         storm_calls, 403,
         "every other event flows while 4 calls hang"
@@ -125,14 +120,7 @@ fn hanging_calls_are_reported_at_exit_and_block_nothing() {
 fn a_full_inflight_map_still_shows_every_call() {
     require_bpf!();
     let comm = "inflight-cap";
-    let storm = || {
-        let status = Command::new(WORKLOAD)
-            .args(["storm", "2"])
-            .env("MOUNTSNOOP_WORKLOAD_COMM", comm)
-            .status()
-            .unwrap();
-        assert!(status.success());
-    };
+    let storm = || run_workload_as(comm, "storm", &["2"]);
     let snoop = Snoop::start(&[
         "--max-inflight",
         "2",

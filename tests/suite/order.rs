@@ -1,12 +1,9 @@
 //! A thread's calls in the order it made them, however often it moves
 //! between CPUs (each CPU has its own perf buffer).
 
-mod common;
-
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
 
-use common::*;
+use crate::common::*;
 
 /// Runs `hop MODE WORKERS CALLS` under `mountsnoop ARGS -n COMM`, and
 /// returns what mountsnoop printed and said.
@@ -16,15 +13,7 @@ fn hop_under_mountsnoop(args: &[&str], hop: &[&str]) -> Finished {
     let mut all = vec!["-n", comm.as_str()];
     all.extend_from_slice(args);
     let snoop = Snoop::start(&all);
-    let mut cmd = vec!["hop"];
-    cmd.extend_from_slice(hop);
-    let status = Command::new(WORKLOAD)
-        .args(&cmd)
-        .env("MOUNTSNOOP_WORKLOAD_COMM", &comm)
-        .stdin(Stdio::null())
-        .status()
-        .expect("run the workload");
-    assert!(status.success());
+    run_workload_as(&comm, "hop", hop);
     snoop.stop()
 }
 
@@ -58,24 +47,25 @@ fn assert_in_order(done: &Finished, workers: usize, calls: u64) {
 
 #[test]
 fn processes_moving_between_cpus_print_in_order() {
-    require_bpf!();
+    require_bpf!(alone); // floods every tracer running
     let done = hop_under_mountsnoop(&[], &["procs", "4", "20000"]);
     assert_in_order(&done, 4, 20_000);
 }
 
 #[test]
 fn threads_moving_between_cpus_print_in_order() {
-    require_bpf!();
+    require_bpf!(alone); // floods every tracer running
     let done = hop_under_mountsnoop(&[], &["threads", "4", "20000"]);
     assert_in_order(&done, 4, 20_000);
 }
 
 /// The storm: a million calls, none out of order, none lost.
-/// About 30 s: run by .ci/test, or with `cargo test -- --ignored`.
+/// About 30 s: run by .ci/test, or with
+/// `cargo test --test tests -- --ignored suite::order::`.
 #[test]
 #[ignore = "a million calls: run by .ci/test"]
 fn a_million_calls_print_in_order() {
-    require_bpf!();
+    require_bpf!(alone); // floods every tracer running
     let done = hop_under_mountsnoop(&["--perf-pages", "1024"], &["procs", "4", "250000"]);
     assert_in_order(&done, 4, 250_000);
 }
@@ -85,7 +75,7 @@ fn a_million_calls_print_in_order() {
 /// that order, every time.
 #[test]
 fn new_api_chains_print_in_order() {
-    require_bpf!();
+    require_bpf!(alone); // floods every tracer running
     let done = hop_under_mountsnoop(&[], &["chain", "1", "2000"]);
     assert!(done.status.success(), "{}", done.stderr);
     let calls: Vec<String> = lines(&done.stdout)
@@ -111,7 +101,7 @@ fn new_api_chains_print_in_order() {
 /// With -t and --json the timestamps of a thread's calls never go back.
 #[test]
 fn a_threads_timestamps_never_go_back() {
-    require_bpf!();
+    require_bpf!(alone); // floods every tracer running
     let done = hop_under_mountsnoop(&["--json"], &["tt", "2", "5000"]);
     assert!(done.status.success(), "{}", done.stderr);
     let mut last: BTreeMap<u64, String> = BTreeMap::new();

@@ -1,18 +1,14 @@
 //! Scriptable output and in-kernel filters, with the real binary: each
 //! filter gets a real event that must pass and one that must not.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
-/// Calls of the core workload: 32 mounts (1 ENODEV) and 26 umount2
-/// (1 EINVAL), of which 18 on the main thread.
-const CORE_CALLS: usize = 58;
+/// Calls of the core workload made by its main thread.
 const CORE_MAIN_THREAD_CALLS: usize = 18;
 
 /// Runs `attempt` (two failing calls, no privileges needed) as `uid`,
@@ -25,24 +21,20 @@ fn attempt(uid: Option<u32>, comm: Option<&str>) -> u32 {
                 &format!("--reuid={uid}"),
                 &format!("--regid={uid}"),
                 "--clear-groups",
-                WORKLOAD,
+                workload(),
             ]);
             c
         }
-        None => Command::new(WORKLOAD),
+        None => Command::new(workload()),
     };
     cmd.arg("attempt");
     if let Some(comm) = comm {
-        cmd.env("MOUNTSNOOP_WORKLOAD_COMM", comm);
+        cmd.env(WORKLOAD_COMM, comm);
     }
     let mut child = cmd.spawn().expect("start attempt");
     let pid = child.id();
     assert!(child.wait().unwrap().success());
     pid
-}
-
-fn count_pid(stdout: &str, pid: u32) -> usize {
-    lines(stdout).iter().filter(|l| l.pid == pid).count()
 }
 
 #[test]
@@ -66,8 +58,8 @@ fn uid_filter() {
     let nobody = attempt(Some(65534), None);
     let root = attempt(None, None);
     let done = snoop.stop();
-    assert_eq!(count_pid(&done.stdout, nobody), 2, "{}", done.stdout);
-    assert_eq!(count_pid(&done.stdout, root), 0);
+    assert_eq!(count_of_pid(&done.stdout, nobody), 2, "{}", done.stdout);
+    assert_eq!(count_of_pid(&done.stdout, root), 0);
     assert!(lines(&done.stdout).iter().all(|l| l.pid == nobody));
 }
 
@@ -79,9 +71,9 @@ fn name_filter() {
     let plain = attempt(None, None);
     let prefix = attempt(None, Some("renamed-xy"));
     let done = snoop.stop();
-    assert_eq!(count_pid(&done.stdout, renamed), 2, "{}", done.stdout);
-    assert_eq!(count_pid(&done.stdout, plain), 0);
-    assert_eq!(count_pid(&done.stdout, prefix), 0, "exact name only");
+    assert_eq!(count_of_pid(&done.stdout, renamed), 2, "{}", done.stdout);
+    assert_eq!(count_of_pid(&done.stdout, plain), 0);
+    assert_eq!(count_of_pid(&done.stdout, prefix), 0, "exact name only");
 }
 
 #[test]
@@ -97,8 +89,8 @@ fn mntns_filter() {
     let host = attempt(None, None); // in our namespace
     let private = run_workload("storm", &["1"]); // in a namespace of its own
     let done = snoop.stop();
-    assert_eq!(count_pid(&done.stdout, host), 2, "{}", done.stdout);
-    assert_eq!(count_pid(&done.stdout, private), 0);
+    assert_eq!(count_of_pid(&done.stdout, host), 2, "{}", done.stdout);
+    assert_eq!(count_of_pid(&done.stdout, private), 0);
     assert!(lines(&done.stdout)
         .iter()
         .all(|l| l.mnt_ns.to_string() == inum));
@@ -140,8 +132,8 @@ fn cgroup_filter() {
     release(outside);
     release(inside);
     let done = snoop.stop();
-    assert_eq!(count_pid(&done.stdout, inside_pid), 7, "{}", done.stdout);
-    assert_eq!(count_pid(&done.stdout, outside_pid), 0);
+    assert_eq!(count_of_pid(&done.stdout, inside_pid), 7, "{}", done.stdout);
+    assert_eq!(count_of_pid(&done.stdout, outside_pid), 0);
     let _ = std::fs::remove_dir(&cgroup);
 
     let bad = Command::new(MOUNTSNOOP)
