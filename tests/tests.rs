@@ -23,7 +23,9 @@ mod suite {
     mod mount_api;
     mod order;
     mod packaging;
+    mod refused;
     mod scripting;
     mod signals;
     mod soak;
+    mod thirty_two_bit;
 }

@@ -569,10 +569,7 @@ pub fn without_addresses(call: &str) -> String {
 /// pages in, so it must not watch mountsnoop's run) and returns its calls
 /// as `per_process` takes them.
 pub fn strace_run(tag: &str, calls: &str, cmd: &[&str]) -> Vec<(u32, String)> {
-    let dir = temp_dir(tag);
-    let strace = strace_calls(&dir, calls, cmd);
-    let _ = std::fs::remove_dir_all(dir);
-    strace
+    strace_calls(tag, calls, cmd)
         .into_iter()
         .flat_map(|(tid, calls)| calls.into_iter().map(move |c| (tid, c)))
         .collect()

@@ -88,11 +88,7 @@ fn strings_on_untouched_pages_print_as_strace_prints_them() {
     assert_eq!(after_call, 22, "{}", done.stdout);
     assert_eq!(at_exit, 10, "{}", done.stdout);
 
-    let strace = strace_calls("untouched", UNTOUCHED_CALLS, &[workload(), "untouched"]);
-    let theirs: Vec<(u32, String)> = strace
-        .into_iter()
-        .flat_map(|(tid, calls)| calls.into_iter().map(move |c| (tid, c)))
-        .collect();
+    let theirs = strace_run("untouched", UNTOUCHED_CALLS, &[workload(), "untouched"]);
     let (ours, theirs) = (per_process(ours), per_process(theirs));
     assert_eq!(ours.len(), 2, "a parent and a child");
     assert_eq!(ours, theirs, "mountsnoop (alone) vs strace (separate run)");
@@ -114,11 +110,7 @@ fn strings_ending_at_unmapped_memory_print_as_strace_prints_them() {
         .flatten()
         .map(|c| (pid, as_strace_6_1(&c)))
         .collect();
-    let strace = strace_calls("edges", EDGE_CALLS, &[workload(), "edges"]);
-    let theirs: Vec<(u32, String)> = strace
-        .into_iter()
-        .flat_map(|(tid, calls)| calls.into_iter().map(move |c| (tid, c)))
-        .collect();
+    let theirs = strace_run("edges", EDGE_CALLS, &[workload(), "edges"]);
     let ours = per_process(ours);
     let cut = format!("\"{}\"...", "p".repeat(4095));
     let cut_paths: usize = ours[0].iter().map(|c| c.matches(&cut).count()).sum();

@@ -1,9 +1,7 @@
 //! 32-bit calls: a 32-bit program, and a 64-bit one using `int $0x80`,
 //! seen and printed as strace prints them for that process.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const CALLS: &str = "mount,umount,umount2,fsopen,fsconfig,fsmount,move_mount,open_tree,\
                      mount_setattr,fspick,pivot_root";
