@@ -429,9 +429,15 @@ fn unpad_strace(line: &str) -> String {
 /// thread's calls, unpadded, keyed by tid. `tag` names the temporary
 /// directory for strace's files.
 pub fn strace_calls(tag: &str, calls: &str, cmd: &[&str]) -> Calls {
+    strace_calls_env(tag, calls, cmd, &[])
+}
+
+/// `strace_calls` with `env` set for `cmd`.
+pub fn strace_calls_env(tag: &str, calls: &str, cmd: &[&str], env: &[(&str, &str)]) -> Calls {
     let dir = temp_dir(tag);
     let prefix: PathBuf = dir.join("trace");
     let status = Command::new("strace")
+        .envs(env.iter().copied())
         .args(["-ff", "-qq", "-s", "8192", "-X", "abbrev", "-e"])
         .arg(format!("trace={calls}"))
         .arg("-o")
@@ -569,7 +575,17 @@ pub fn without_addresses(call: &str) -> String {
 /// pages in, so it must not watch mountsnoop's run) and returns its calls
 /// as `per_process` takes them.
 pub fn strace_run(tag: &str, calls: &str, cmd: &[&str]) -> Vec<(u32, String)> {
-    strace_calls(tag, calls, cmd)
+    strace_run_env(tag, calls, cmd, &[])
+}
+
+/// `strace_run` with `env` set for `cmd`.
+pub fn strace_run_env(
+    tag: &str,
+    calls: &str,
+    cmd: &[&str],
+    env: &[(&str, &str)],
+) -> Vec<(u32, String)> {
+    strace_calls_env(tag, calls, cmd, env)
         .into_iter()
         .flat_map(|(tid, calls)| calls.into_iter().map(move |c| (tid, c)))
         .collect()
@@ -617,4 +633,93 @@ pub fn run_c(name: &str, args: &[&str]) -> Vec<u32> {
         .split_whitespace()
         .map(|p| p.parse().unwrap())
         .collect()
+}
+
+/// The differential that strace cannot disturb: `cmd` run alone under
+/// mountsnoop (`filter` picks its processes: strace is not there to
+/// fault pages in as it reads them), then run again, separately, under
+/// strace. Returns both as `per_process` multisets, by thread (in the
+/// order the threads were made), ours passed through `as_strace` (our
+/// deliberate differences from strace 6.1).
+pub fn alone_and_strace(
+    tag: &str,
+    calls: &str,
+    filter: &[&str],
+    cmd: &[&str],
+    env: &[(&str, &str)],
+    as_strace: impl Fn(&str) -> String,
+) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
+    let mut args = vec!["--json"];
+    args.extend_from_slice(filter);
+    let snoop = Snoop::start(&args);
+    let mut child = Command::new(cmd[0])
+        .args(&cmd[1..])
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("run the command");
+    let root = child.id();
+    let status = child.wait().expect("wait for the command");
+    assert!(status.success(), "{cmd:?}: {status}");
+    let done = snoop.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    let events: Vec<serde_json::Value> = done
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    // The command's process and its descendants, by their parents.
+    let id = |v: &serde_json::Value, key: &str| v[key].as_u64().expect("an id") as u32;
+    let mut family = BTreeSet::from([root]);
+    loop {
+        let before = family.len();
+        for v in &events {
+            if family.contains(&id(v, "ppid")) {
+                family.insert(id(v, "pid"));
+            }
+        }
+        if family.len() == before {
+            break;
+        }
+    }
+    let ours: Vec<(u32, String)> = events
+        .iter()
+        .filter(|v| family.contains(&id(v, "pid")))
+        // By thread, as strace's files are.
+        .map(|v| (id(v, "tid"), as_strace(v["call"].as_str().expect("call"))))
+        .collect();
+    let theirs = strace_run_env(tag, calls, cmd, env);
+    (per_process(ours), per_process(theirs))
+}
+
+/// Asserts that two `per_process` results are equal, showing only what
+/// differs: the calls of each process that one side has more of.
+pub fn assert_same_processes(ours: &[Vec<String>], theirs: &[Vec<String>]) {
+    assert_eq!(
+        ours.len(),
+        theirs.len(),
+        "processes: ours {ours:#?}\nstrace {theirs:#?}"
+    );
+    for (i, (a, b)) in ours.iter().zip(theirs).enumerate() {
+        let count = |v: &[String]| {
+            let mut m: BTreeMap<String, usize> = BTreeMap::new();
+            for c in v {
+                *m.entry(c.clone()).or_default() += 1;
+            }
+            m
+        };
+        let (ma, mb) = (count(a), count(b));
+        let only = |x: &BTreeMap<String, usize>, y: &BTreeMap<String, usize>| -> Vec<String> {
+            x.iter()
+                .filter(|(c, n)| y.get(*c).copied().unwrap_or(0) < **n)
+                .map(|(c, _)| c.clone())
+                .collect()
+        };
+        let (mine, strace) = (only(&ma, &mb), only(&mb, &ma));
+        assert!(
+            mine.is_empty() && strace.is_empty(),
+            "process {i}: only mountsnoop (alone) printed {mine:#?}\nonly strace (separate run) printed {strace:#?}"
+        );
+    }
 }

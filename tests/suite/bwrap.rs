@@ -4,6 +4,31 @@
 
 use crate::common::*;
 
+/// The sandbox bwrap builds.
+const BWRAP: &[&str] = &[
+    "bwrap",
+    "--ro-bind",
+    "/usr",
+    "/usr",
+    "--symlink",
+    "usr/lib64",
+    "/lib64",
+    "--symlink",
+    "usr/lib",
+    "/lib",
+    "--symlink",
+    "usr/bin",
+    "/bin",
+    "--proc",
+    "/proc",
+    "--dev",
+    "/dev",
+    "--tmpfs",
+    "/tmp",
+    "--unshare-all",
+    "true",
+];
+
 #[test]
 fn bwrap_sandbox_matches_strace() {
     require_bpf!();
@@ -14,33 +39,7 @@ fn bwrap_sandbox_matches_strace() {
             .is_ok_and(|o| o.status.success()),
         "bwrap not found: apt-get install bubblewrap"
     );
-    let (ours, strace) = mountsnoop_and_strace(
-        "bwrap-strace",
-        STRACE_CALLS,
-        &[
-            "bwrap",
-            "--ro-bind",
-            "/usr",
-            "/usr",
-            "--symlink",
-            "usr/lib64",
-            "/lib64",
-            "--symlink",
-            "usr/lib",
-            "/lib",
-            "--symlink",
-            "usr/bin",
-            "/bin",
-            "--proc",
-            "/proc",
-            "--dev",
-            "/dev",
-            "--tmpfs",
-            "/tmp",
-            "--unshare-all",
-            "true",
-        ],
-    );
+    let (ours, strace) = mountsnoop_and_strace("bwrap-strace", STRACE_CALLS, BWRAP);
     let compared = assert_same_calls(&ours, &strace);
     eprintln!("bwrap: {compared} calls compared with strace 6.1, all identical");
 
@@ -63,4 +62,21 @@ fn bwrap_sandbox_matches_strace() {
     // the exact count depends on its version and on the host's /usr and
     // /proc, so only a floor is asserted: every call made was compared.
     assert!(compared >= 25, "only {compared} calls compared");
+}
+
+/// The same, with strace not attached: the sandbox built alone, compared
+/// with a separate strace run, thread by thread.
+#[test]
+fn bwrap_sandbox_alone_matches_a_separate_strace_run() {
+    require_bpf!();
+    let (ours, theirs) = alone_and_strace(
+        "bwrap-alone",
+        STRACE_CALLS,
+        &["-n", "bwrap"],
+        BWRAP,
+        &[],
+        str::to_string,
+    );
+    assert!(ours.iter().map(Vec::len).sum::<usize>() >= 20, "{ours:#?}");
+    assert_same_processes(&ours, &theirs);
 }

@@ -31,6 +31,23 @@ fn core_calls_match_strace() {
         .any(|c| c.len() > 3000 && c.ends_with(", 0) = 0")));
 }
 
+/// The same, with strace not attached (its reads fault pages in): the
+/// workload run alone, compared with a separate strace run.
+#[test]
+fn core_calls_alone_match_a_separate_strace_run() {
+    require_bpf!();
+    let (ours, theirs) = alone_and_strace(
+        "core-alone",
+        "mount,umount2",
+        &["-n", "core-alone"],
+        &[workload(), "core"],
+        &[(WORKLOAD_COMM, "core-alone")],
+        str::to_string,
+    );
+    assert_eq!(ours.iter().map(Vec::len).sum::<usize>(), CORE_CALLS);
+    assert_same_processes(&ours, &theirs);
+}
+
 /// Output is printable ASCII, one event per line, whatever the paths hold.
 #[test]
 fn every_line_is_printable_ascii() {

@@ -19,6 +19,23 @@ fn forged(l: &Line) -> bool {
     l.pid == 1 && l.call == r#"umount2("x", 0) = 0"#
 }
 
+/// The same, with strace not attached: the workload run alone, compared
+/// with a separate strace run.
+#[test]
+fn hostile_strings_alone_match_a_separate_strace_run() {
+    require_bpf!();
+    let (ours, theirs) = alone_and_strace(
+        "hostile-alone",
+        "mount,umount2",
+        &["--syscall", "mount,umount2"],
+        &[workload(), "hostile"],
+        &[],
+        str::to_string,
+    );
+    assert_eq!(ours.iter().map(Vec::len).sum::<usize>(), CALLS);
+    assert_same_processes(&ours, &theirs);
+}
+
 #[test]
 fn hostile_strings_match_strace() {
     require_bpf!();

@@ -112,3 +112,43 @@ impl ExtractIf for Vec<String> {
         taken
     }
 }
+
+/// The same, with strace not attached: the workload run alone (its
+/// workers one after another, so that fd numbers do not depend on how
+/// threads interleave), compared with a separate strace run. strace 6.1
+/// does not know open_tree_attr: those calls are compared above.
+#[test]
+fn mount_api_calls_alone_match_a_separate_strace_run() {
+    require_bpf!();
+    let env = [
+        (WORKLOAD_COMM, "api-alone"),
+        ("MOUNTSNOOP_WORKLOAD_SERIAL", "1"),
+    ];
+    let (ours, theirs) = alone_and_strace(
+        "mount-api-alone",
+        STRACE_CALLS,
+        &["-n", "api-alone"],
+        &[workload(), "mount-api"],
+        &env,
+        as_strace_6_1,
+    );
+    let drop_open_tree_attr = |p: Vec<Vec<String>>| -> Vec<Vec<String>> {
+        p.into_iter()
+            .map(|calls| {
+                calls
+                    .into_iter()
+                    .filter(|c| {
+                        !c.starts_with("open_tree_attr(") && !c.starts_with(STRACE_OPEN_TREE_ATTR)
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let (ours, theirs) = (drop_open_tree_attr(ours), drop_open_tree_attr(theirs));
+    assert_eq!(
+        ours.iter().map(Vec::len).sum::<usize>(),
+        55 + 3 * 9 + 7,
+        "{ours:#?}"
+    );
+    assert_same_processes(&ours, &theirs);
+}

@@ -106,9 +106,24 @@ fn unknown_shell_is_a_usage_error() {
 }
 
 /// A port nobody listens on (now).
+/// A port for --metrics that nobody else will take meanwhile: below the
+/// ephemeral range (client sockets, this test's scrapes included, take
+/// ports from 32768 up), one per call, and free when chosen.
 fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let _ = NEXT.compare_exchange(
+        0,
+        20_000 + (std::process::id() % 1000) as u16 * 10,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    loop {
+        let port = NEXT.fetch_add(1, Ordering::SeqCst);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// The body of GET /metrics, checked to be a 200 in Prometheus text.
