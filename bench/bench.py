@@ -333,6 +333,28 @@ def measure(name, argv, env, args, workdir, tag, want_stats):
     return r
 
 
+def getppid_ns(workload, n):
+    """ns per getppid call, best of three loops of n (the least disturbed)."""
+    best = None
+    for _ in range(3):
+        out = subprocess.run([workload, "getppid", str(n)], check=True,
+                             stdout=subprocess.PIPE, stdin=subprocess.DEVNULL).stdout
+        v = float(out.decode().split()[-1])
+        best = v if best is None else min(best, v)
+    return best
+
+
+def measure_unrelated(name, argv, env, args, workdir, tag):
+    """ns per unrelated syscall (getppid) while `argv` traces."""
+    tracer = Tracer(name, argv, env, workdir, tag)
+    tracer.start()
+    try:
+        tracer.wait_ready(args.ready_timeout)
+        return getppid_ns(args.workload, args.getppid_n)
+    finally:
+        tracer.stop()
+
+
 def fmt(v, unit):
     if v is None:
         return "n/a"
@@ -452,6 +474,21 @@ def report(args, runs_by_tool, baseline, started):
         if a is not None and b is not None:
             out.append(f"| {label} | {a:.2f} | {b:.2f} | "
                        f"{'n/a' if not b else f'{a / b:.3f}'} | (info) | |")
+    # The cost to every other system call on the host.
+    if args.unrelated:
+        u = {k: statistics.median(v) for k, v in args.unrelated.items()}
+        base = u["untraced"]
+        add_ms, add_bt = u["mountsnoop"] - base, u["bpftrace"] - base
+        ratio = add_ms / add_bt if add_bt > 0 else None
+        ok = ratio is not None and ratio <= 1.5
+        verdicts.append(("added cost per unrelated syscall", ok))
+        out.append(f"| added cost per unrelated syscall (getppid; untraced {base:.0f} ns) | "
+                   f"{add_ms:.0f} ns | {add_bt:.0f} ns | "
+                   f"{'n/a' if ratio is None else f'{ratio:.3f}'} | <= 1.5x | "
+                   f"{'PASS' if ok else 'FAIL'} |")
+        add_no32 = u["mountsnoop --no-32bit"] - base
+        out.append(f"| the same with --no-32bit | {add_no32:.0f} ns | {add_bt:.0f} ns | "
+                   f"{'n/a' if not add_bt > 0 else f'{add_no32 / add_bt:.3f}'} | (info) | |")
     out.append("")
     out.append(f"Reference, bpftrace on this machine earlier: {REFERENCE_BPFTRACE}.")
     failed = [label for label, ok in verdicts if not ok]
@@ -471,6 +508,8 @@ def main():
     ap.add_argument("--workload", default=os.path.join(REPO, "target/release/mountsnoop-test-workload"))
     ap.add_argument("--script", default=os.path.join(HERE, "mountsnoop.bt"))
     ap.add_argument("--bpftrace-strlen", type=int, default=64)
+    ap.add_argument("--getppid-n", type=int, default=2_000_000,
+                    help="getppid calls per loop for the unrelated-syscall figure")
     ap.add_argument("--ready-timeout", type=float, default=120)
     ap.add_argument("--keep", action="store_true", help="keep the tracers' output")
     ap.add_argument("--json", help="write every run's raw figures here")
@@ -506,7 +545,19 @@ def main():
         stats_on = open("/proc/sys/kernel/bpf_stats_enabled").read().strip() == "1"
         if not stats_on:
             log("bench: kernel.bpf_stats_enabled is 0: no in-kernel figures (run through bench/run.sh)")
+        args.unrelated = {"untraced": [], "mountsnoop": [], "mountsnoop --no-32bit": [],
+                          "bpftrace": []}
         for i in range(1, args.runs + 1):
+            # What an unrelated syscall costs, untraced and under each.
+            args.unrelated["untraced"].append(getppid_ns(args.workload, args.getppid_n))
+            for name, argv, env in (
+                    ("mountsnoop", [args.mountsnoop], ms_env),
+                    ("mountsnoop --no-32bit", [args.mountsnoop, "--no-32bit"], ms_env),
+                    ("bpftrace", ["bpftrace", args.script], bt_env)):
+                args.unrelated[name].append(
+                    measure_unrelated(name, argv, env, args, workdir, f"getppid.{name}.{i}"))
+            log(f"run {i}/{args.runs}: getppid ns/call " + ", ".join(
+                f"{k} {v[-1]:.1f}" for k, v in args.unrelated.items()))
             # Untraced storm first: what the calls cost with no tracer.
             _, cpu = run_storm(args.workload, args.n)
             baseline.append(cpu / args.expected)

@@ -176,6 +176,12 @@ impl<'a> Event<'a> {
         self.header.read_at_exit & (1 << i) != 0
     }
 
+    /// Argument `i`'s memory, read again as the call returned, no longer
+    /// held what was read (and is printed) as it started.
+    pub fn changed(&self, i: usize) -> bool {
+        self.header.changed & (1 << i) != 0
+    }
+
     /// Argument `i`'s memory could not be read by the kernel side at all,
     /// and was read from the process by user space after the call.
     pub fn read_after_call(&self, i: usize) -> bool {

@@ -330,6 +330,7 @@ proptest! {
         states in prop::array::uniform6(0u8..6),
         read_at_exit in any::<u8>(),
         read_after_call in any::<u8>(),
+        changed in any::<u8>(),
         mut args in prop::array::uniform6(arg_value()),
         // Often a small command (fsconfig's 0..9) and a small size or aux
         // (mount_attr's, SET_BINARY's): where the rules branch.
@@ -341,6 +342,7 @@ proptest! {
         let mut s = crate::event::build::Sample::new(call, args, 0);
         s.header.read_at_exit = read_at_exit;
         s.header.read_after_call = read_after_call;
+        s.header.changed = changed;
         for (i, state) in states.into_iter().enumerate() {
             s = s.with(i, state, &blobs[i]);
         }
@@ -462,7 +464,8 @@ fn assert_json_says_what_call_says(event: &Event, call: &str, v: &Value) {
                     "unreadable",
                     "unterminated",
                     "read_at_exit",
-                    "read_after_call"
+                    "read_after_call",
+                    "changed_during_call"
                 ]
                 .contains(s),
                 "unknown arg_state {s}"

@@ -144,6 +144,21 @@ fn choose_calls(cli: &Cli) -> Result<Vec<Syscall>> {
         for call in Syscall::ALL.iter().filter(|c| !calls.contains(c)) {
             report!("{} not traced: {}", call.name(), why_not(*call, cli));
         }
+        report!("64-bit calls: the per-call syscall tracepoints");
+        if cli.no_32bit {
+            report!("32-bit calls: not traced (--no-32bit)");
+        } else {
+            report!(
+                "32-bit calls: the raw tracepoints sys_enter and sys_exit (every system call on the host pays a check; --no-32bit turns them off)"
+            );
+        }
+        if tracer::can_show_exit_only_calls() {
+            report!("calls refused before they ran: shown, from the registers saved at entry");
+        } else {
+            report!(
+                "calls refused before they ran: this kernel cannot give their registers (bpf_task_pt_regs, Linux 5.15): counted as lost"
+            );
+        }
     } else {
         libbpf_rs::set_print(None);
     }
@@ -266,6 +281,12 @@ fn finish(
         report!(
             "the kernel's own lost-event records added up to {} (counted above already)",
             sink.lost_records
+        );
+    }
+    if sink.changed_args > 0 {
+        report!(
+            "{} argument(s) were rewritten while their call ran: printed as the call was given them (JSON arg_state: changed_during_call)",
+            sink.changed_args
         );
     }
     if sink.unreadable_strings > 0 {

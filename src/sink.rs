@@ -50,6 +50,8 @@ pub struct Sink {
     pub events: u64,
     pub lost_records: u64,
     pub unreadable_strings: u64,
+    /// Arguments rewritten while their call ran (printed as given).
+    pub changed_args: u64,
     pub malformed: u64,
     on_event: Option<EventHook>,
 }
@@ -83,6 +85,7 @@ impl Sink {
             events: 0,
             lost_records: 0,
             unreadable_strings: 0,
+            changed_args: 0,
             malformed: 0,
             on_event: None,
         }
@@ -189,6 +192,7 @@ impl Sink {
                 if let Some(hook) = &mut self.on_event {
                     hook(Some(event.call), event.header.ret);
                 }
+                self.changed_args += desc.changed() as u64;
                 if desc.unreadable > 0 {
                     self.unreadable_strings += u64::from(desc.unreadable);
                     report!(

@@ -146,6 +146,20 @@ pub fn load<'obj>(
     Ok(skel)
 }
 
+/// True when this kernel gives a task's saved registers to a tracepoint
+/// program (bpf_task_pt_regs), which a call seen only at exit needs.
+pub fn can_show_exit_only_calls() -> bool {
+    // SAFETY: a probe with no pointers: libbpf loads a tiny program.
+    let rc = unsafe {
+        libbpf_sys::libbpf_probe_bpf_helper(
+            libbpf_sys::BPF_PROG_TYPE_TRACEPOINT,
+            libbpf_sys::BPF_FUNC_task_pt_regs,
+            std::ptr::null(),
+        )
+    };
+    rc == 1
+}
+
 /// Opens a cgroup v2 directory for --cgroup, or says why it is not one.
 pub fn open_cgroup(path: &std::path::Path) -> Result<std::fs::File> {
     const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;

@@ -49,7 +49,8 @@ __u64 entries_dropped = 0;
  * Room for a full-length read starting anywhere below EVENT_DATA_MAX, and
  * after that, room for a read whose bytes are thrown away (PROBE_AREA).
  */
-#define DATA_ROOM (EVENT_DATA_MAX + 2 * STR_READ_MAX)
+#define PROBE_ROOM 8192
+#define DATA_ROOM (EVENT_DATA_MAX + STR_READ_MAX + PROBE_ROOM + 8)
 #define PROBE_AREA (EVENT_DATA_MAX + STR_READ_MAX)
 
 struct event_buf {
@@ -672,6 +673,79 @@ static __always_inline __u8 seccomp_origin(struct task_struct *task, struct pt_r
 	return ORIGIN_SECCOMP_ERRNO;
 }
 
+/* The first `n` bytes of two words (little-endian) are equal. */
+static __always_inline bool head_equal(__u64 a, __u64 b, __u32 n)
+{
+	__u64 mask = n >= 8 ? ~0ULL : (1ULL << (n * 8)) - 1;
+
+	return ((a ^ b) & mask) == 0;
+}
+
+/*
+ * 1 when the memory at `ptr` no longer holds the `len` bytes the entry
+ * read into this CPU's event data at `off`: read again into PROBE_AREA,
+ * by the same rules (`kind`; a cut string's printed part alone counts),
+ * and compared a word at a time. Memory that cannot be read now is not
+ * taken as changed.
+ *
+ * A global function, so that the verifier checks its loop once, not at
+ * every argument of every program.
+ */
+__noinline int arg_changed(__u64 ptr, __u32 len, __u32 off, __u32 kind, __u32 cut)
+{
+	__u32 zero = 0;
+	struct event_buf *e = bpf_map_lookup_elem(&scratch, &zero);
+	long n;
+
+	if (!e)
+		return 0;
+	if (len > PATH_READ_MAX)
+		len = PATH_READ_MAX;
+	if (kind == READ_PATH || kind == READ_STRING) {
+		n = bpf_probe_read_user_str(&e->data[PROBE_AREA], STR_READ_MAX, (const void *)ptr);
+		if (n < 0)
+			return 0;
+		if (n > 0)
+			n -= 1;
+		if (cut ? n < len : n != len)
+			return 1;
+	} else {
+		__u64 size = len;
+
+		/*
+		 * size is at most a page by now; the mask is for the verifier,
+		 * and the barrier keeps the compiler from dropping it.
+		 */
+		barrier_var(size);
+		size &= PROBE_ROOM - 1;
+		if (bpf_probe_read_user(&e->data[PROBE_AREA], size, (const void *)ptr))
+			return 0;
+	}
+	for (__u32 k = 0; k < PATH_READ_MAX / 8; k++) {
+		__u32 at = k * 8;
+
+		if (at >= len)
+			break;
+		if (!head_equal(*(__u64 *)&e->data[(off + at) & (EVENT_DATA_MAX - 1)],
+				*(__u64 *)&e->data[PROBE_AREA + at], len - at))
+			return 1;
+	}
+	return 0;
+}
+
+/* The arguments read at entry whose memory changed before the exit. */
+static __always_inline __u8 changed_mask(struct event_buf *e, __u8 read_at_entry)
+{
+	__u8 mask = 0;
+
+	for (int i = 0; i < SYSCALL_ARGS; i++)
+		if ((read_at_entry & (1 << i)) &&
+		    arg_changed(e->hdr.args[i], e->hdr.ad.len[i], e->hdr.ad.off[i],
+				e->hdr.ad.kind[i], e->hdr.ad.state[i] == ARG_TRUNCATED))
+			mask |= 1 << i;
+	return mask;
+}
+
 /*
  * An exit with no entry: seccomp refused the call (or a supervisor
  * answered it) before the entry tracepoint, or the call was already
@@ -725,6 +799,7 @@ static __always_inline int on_exit_unentered(void *ctx, __u32 call, long ret, __
 	e->hdr.read_after_call = 0;
 	e->hdr.abi = abi;
 	e->hdr.origin = origin;
+	e->hdr.changed = 0;
 	fill_caller(e, pid_tgid, call, ret);
 	return submit(ctx, e, len);
 }
@@ -782,6 +857,7 @@ static __always_inline int on_exit(void *ctx, __u32 call, long ret, __u8 abi,
 	}
 	bpf_map_delete_elem(&pending, &tid);
 
+	e->hdr.changed = changed_mask(e, data_mask(&e->hdr.ad));
 	late = unread_mask(&e->hdr.ad);
 	if (late)
 		len = read_args(e->data, &e->hdr.ad, e->hdr.args, call, len, late);

@@ -175,7 +175,13 @@ struct event_header {
 	struct arg_data ad;
 	__u8 abi;    /* enum abi */
 	__u8 origin; /* enum origin */
-	__u8 _pad2[6];
+	/*
+	 * Bit i: argument i's memory, read again as the call returned, no
+	 * longer held what the entry read (and printed): it was rewritten
+	 * while the call ran.
+	 */
+	__u8 changed;
+	__u8 _pad2[5];
 	char comm[TASK_COMM_LEN];
 	char pcomm[TASK_COMM_LEN];
 };

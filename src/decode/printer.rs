@@ -79,6 +79,9 @@ pub struct Arg<'a> {
     pub value: Value<'a>,
     /// When its memory was read.
     pub read: ReadTime,
+    /// Its memory was rewritten while the call ran: what is printed is
+    /// what the call started with.
+    pub changed: bool,
 }
 
 /// When an argument's memory was read.
@@ -103,6 +106,13 @@ pub struct Description<'a> {
     len: usize,
     /// String arguments we could not read although the kernel could.
     pub unreadable: u32,
+}
+
+impl Description<'_> {
+    /// Arguments rewritten while their call ran.
+    pub fn changed(&self) -> usize {
+        self.args().iter().filter(|a| a.changed).count()
+    }
 }
 
 impl<'a> Description<'a> {
@@ -169,6 +179,7 @@ impl<'e, 'a> Printer<'e, 'a> {
                 end: self.out.len(),
                 value,
                 read,
+                changed: data && self.event.changed(i),
             };
             self.desc.len += 1;
         }

@@ -41,7 +41,10 @@ pub fn arg_state(arg: &Arg) -> impl Iterator<Item = &'static str> {
         ReadTime::AtExit => Some("read_at_exit"),
         ReadTime::AfterCall => Some("read_after_call"),
     };
-    state.into_iter().chain(read)
+    state
+        .into_iter()
+        .chain(read)
+        .chain(arg.changed.then_some("changed_during_call"))
 }
 
 /// Appends nanoseconds as microseconds with three decimals.

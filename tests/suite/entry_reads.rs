@@ -25,13 +25,21 @@ fn arguments_rewritten_during_a_blocked_call_print_as_given() {
     let done = snoop.stop();
     assert!(done.status.success(), "{}", done.stderr);
     let mut calls = Vec::new();
+    let mut changed = 0;
     for line in done.stdout.lines() {
         let v: serde_json::Value = serde_json::from_str(line).expect("JSON");
         if v["pid"] != pid || v["tid"] == pid {
             continue; // the namespace set-up, by the main thread
         }
-        // Nothing was read late: every argument as the call started.
-        assert_eq!(v["arg_state"], serde_json::json!({}), "{line}");
+        // Nothing was read late: every argument as the call started; and
+        // each argument the other thread rewrote is said to have been.
+        let states = v["arg_state"].as_object().unwrap();
+        let rewritten = states
+            .values()
+            .filter(|s| **s == serde_json::json!(["changed_during_call"]))
+            .count();
+        assert_eq!(rewritten, states.len(), "{line}");
+        changed += rewritten;
         let call = v["call"].as_str().unwrap();
         let base = call
             .find("/tmp/mountsnoop-test.")
@@ -45,6 +53,16 @@ fn arguments_rewritten_during_a_blocked_call_print_as_given() {
     let mut expected: Vec<String> = REWRITE_EXPECTED.iter().map(|s| s.to_string()).collect();
     expected.sort();
     assert_eq!(calls, expected, "{}", done.stderr);
+    // mount's source, target and data, umount2's target, move_mount's
+    // two paths, open_tree's, fspick's, mount_setattr's path and struct,
+    // pivot_root's two paths.
+    assert_eq!(changed, 12, "{}", done.stdout);
+    assert!(
+        done.stderr
+            .contains("12 argument(s) were rewritten while their call ran"),
+        "{}",
+        done.stderr
+    );
 }
 
 const UNTOUCHED_CALLS: &str =

@@ -64,6 +64,7 @@ fn main() -> ExitCode {
         "edges" => edges::run(&base),
         "hop" => hop::run(&base, &args[1..]),
         "idle" => Ok(()),
+        "getppid" => getppid(&args[1..]),
         other => Err(format!("unknown scenario {other}")),
     };
     ns::cleanup(&base);
@@ -74,4 +75,23 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `getppid N`: N getppid calls, an unrelated syscall, timed; prints the
+/// nanoseconds per call (the benchmark's cost of tracing to the rest of
+/// the system).
+fn getppid(args: &[String]) -> Result<(), String> {
+    let n: u64 = args
+        .first()
+        .ok_or("getppid needs a count")?
+        .parse()
+        .map_err(|e| format!("getppid count: {e}"))?;
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        // SAFETY: getppid has no preconditions. The raw syscall: libc
+        // might cache it.
+        unsafe { libc::syscall(libc::SYS_getppid) };
+    }
+    println!("{:.1}", start.elapsed().as_nanos() as f64 / n as f64);
+    Ok(())
 }
