@@ -12,6 +12,8 @@ pub const ARG_DATA: u8 = arg_state::ARG_DATA.0 as u8;
 pub const ARG_TRUNCATED: u8 = arg_state::ARG_TRUNCATED.0 as u8;
 pub const ARG_UNREADABLE: u8 = arg_state::ARG_UNREADABLE.0 as u8;
 pub const ARG_UNTERMINATED: u8 = arg_state::ARG_UNTERMINATED.0 as u8;
+/// In `again_len`: the argument could not be read a second time.
+const AGAIN_UNREADABLE: u16 = 0xffff;
 
 /// What an event carries for one argument.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,6 +93,9 @@ pub struct Event<'a> {
     pub abi: Abi,
     pub origin: Origin,
     data: [ArgData<'a>; 6],
+    /// Bit i: argument i, read again as the call returned, no longer
+    /// held what was read as it started.
+    changed: u8,
 }
 
 impl<'a> Event<'a> {
@@ -151,12 +156,33 @@ impl<'a> Event<'a> {
                 other => bail!("argument {i} has unknown state {other}"),
             };
         }
+        let mut changed = 0;
+        for (i, slot) in data.iter().enumerate() {
+            if header.reread & (1 << i) == 0 {
+                continue;
+            }
+            let (ArgData::Whole(was) | ArgData::Truncated(was)) = *slot else {
+                bail!("argument {i} was read again but not at first");
+            };
+            let len = header.again_len[i];
+            if len == AGAIN_UNREADABLE {
+                continue;
+            }
+            let off = usize::from(header.again_off[i]);
+            let Some(now) = bytes.get(off..off + usize::from(len)) else {
+                bail!("argument {i}'s second read claims bytes past the data");
+            };
+            if now != was {
+                changed |= 1 << i;
+            }
+        }
         Ok(Event {
             header,
             call,
             abi,
             origin,
             data,
+            changed,
         })
     }
 
@@ -179,7 +205,7 @@ impl<'a> Event<'a> {
     /// Argument `i`'s memory, read again as the call returned, no longer
     /// held what was read (and is printed) as it started.
     pub fn changed(&self, i: usize) -> bool {
-        self.header.changed & (1 << i) != 0
+        self.changed & (1 << i) != 0
     }
 
     /// Argument `i`'s memory could not be read by the kernel side at all,
@@ -245,6 +271,16 @@ pub mod build {
             self
         }
 
+        /// Argument `i` (given with `with`) as read again at exit.
+        pub fn again(mut self, i: usize, bytes: &[u8]) -> Sample {
+            self.header.reread |= 1 << i;
+            self.header.again_off[i] = self.data.len() as u16;
+            self.header.again_len[i] = bytes.len() as u16;
+            self.data.extend_from_slice(bytes);
+            self.header.data_len = self.data.len() as u16;
+            self
+        }
+
         pub fn bytes(&self) -> Vec<u8> {
             // SAFETY: event_header is plain old data.
             let mut out = unsafe { plain::as_bytes(&self.header) }.to_vec();
@@ -295,6 +331,16 @@ mod tests {
         let mut s = Sample::new(Syscall::Mount, [0; 6], 0);
         s.header.ad.state[2] = 9;
         assert!(Event::parse(&s.bytes()).is_err());
+        let s = Sample::new(Syscall::Mount, [0; 6], 0).again(1, b"x");
+        assert!(Event::parse(&s.bytes()).is_err(), "read again, never read");
+        let s = Sample::new(Syscall::Mount, [0; 6], 0)
+            .with(1, ARG_DATA, b"/a")
+            .again(1, b"/b");
+        assert!(Event::parse(&s.bytes()).unwrap().changed(1));
+        let s = Sample::new(Syscall::Mount, [0; 6], 0)
+            .with(1, ARG_DATA, b"/a")
+            .again(1, b"/a");
+        assert!(!Event::parse(&s.bytes()).unwrap().changed(1));
         let mut s = Sample::new(Syscall::Mount, [0; 6], 0);
         s.header.abi = 2;
         assert!(Event::parse(&s.bytes()).is_err());

@@ -342,7 +342,13 @@ proptest! {
         let mut s = crate::event::build::Sample::new(call, args, 0);
         s.header.read_at_exit = read_at_exit;
         s.header.read_after_call = read_after_call;
-        s.header.changed = changed;
+        // Read again at exit: the same bytes, or others.
+        for i in 0..6 {
+            if changed & (1 << i) != 0 && matches!(states[i], ARG_DATA | ARG_TRUNCATED) {
+                let again = if changed & 0x80 != 0 { blobs[i].clone() } else { b"rewritten".to_vec() };
+                s = s.again(i, &again);
+            }
+        }
         for (i, state) in states.into_iter().enumerate() {
             s = s.with(i, state, &blobs[i]);
         }

@@ -6,7 +6,7 @@ use std::os::fd::AsRawFd;
 
 use anyhow::{Context, Result};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
-use libbpf_rs::{Link, MapCore, MapFlags, OpenObject};
+use libbpf_rs::{Link, MapCore, MapFlags, OpenObject, TracepointCategory};
 
 use crate::skel::types::stat_id;
 use crate::skel::{MountsnoopSkel, MountsnoopSkelBuilder};
@@ -58,31 +58,42 @@ impl KernelLosses {
     }
 }
 
-/// A call's `[entry, exit]` programs, from the open or the loaded
-/// skeleton's `progs`. Exhaustive: a call without programs does not
-/// compile, and a renamed program is a compile error, not a call that is
-/// silently no longer traced.
-macro_rules! programs {
-    ($progs:expr, $call:expr) => {{
-        let p = $progs;
-        match $call {
-            Syscall::Mount => Some([&mut p.enter_mount, &mut p.exit_mount]),
-            Syscall::Umount2 => Some([&mut p.enter_umount, &mut p.exit_umount]),
-            Syscall::Fsopen => Some([&mut p.enter_fsopen, &mut p.exit_fsopen]),
-            Syscall::Fsconfig => Some([&mut p.enter_fsconfig, &mut p.exit_fsconfig]),
-            Syscall::Fsmount => Some([&mut p.enter_fsmount, &mut p.exit_fsmount]),
-            Syscall::MoveMount => Some([&mut p.enter_move_mount, &mut p.exit_move_mount]),
-            Syscall::OpenTree => Some([&mut p.enter_open_tree, &mut p.exit_open_tree]),
-            Syscall::MountSetattr => Some([&mut p.enter_mount_setattr, &mut p.exit_mount_setattr]),
-            Syscall::Fspick => Some([&mut p.enter_fspick, &mut p.exit_fspick]),
-            Syscall::PivotRoot => Some([&mut p.enter_pivot_root, &mut p.exit_pivot_root]),
-            Syscall::OpenTreeAttr => {
-                Some([&mut p.enter_open_tree_attr, &mut p.exit_open_tree_attr])
-            }
-            // No 64-bit call: only the 32-bit programs see it.
-            Syscall::Umount => None,
-        }
-    }};
+/// Which shared entry program takes a 64-bit call: the one that reads as
+/// many arguments from the tracepoint's record as the call has (the
+/// kernel refuses a program that reads past the end of a record).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum EntryProgram {
+    Args2,
+    Args3,
+    Args5,
+}
+
+/// The entry program of a 64-bit call, None for a call no 64-bit table
+/// has. Exhaustive: a new call does not compile without one.
+fn entry_program(call: Syscall) -> Option<EntryProgram> {
+    use EntryProgram::*;
+    Some(match call {
+        Syscall::Umount2 | Syscall::Fsopen | Syscall::PivotRoot => Args2,
+        Syscall::Fsmount | Syscall::OpenTree | Syscall::Fspick => Args3,
+        Syscall::Mount
+        | Syscall::Fsconfig
+        | Syscall::MoveMount
+        | Syscall::MountSetattr
+        | Syscall::OpenTreeAttr => Args5,
+        Syscall::Umount => return None,
+    })
+}
+
+/// The loaded program behind an `EntryProgram`.
+fn entry_prog<'a, 'obj>(
+    progs: &'a crate::skel::MountsnoopProgs<'obj>,
+    which: EntryProgram,
+) -> &'a libbpf_rs::ProgramMut<'obj> {
+    match which {
+        EntryProgram::Args2 => &progs.enter_args2,
+        EntryProgram::Args3 => &progs.enter_args3,
+        EntryProgram::Args5 => &progs.enter_args5,
+    }
 }
 
 /// Opens and loads the BPF object with the filters set; programs of calls
@@ -120,17 +131,35 @@ pub fn load<'obj>(
     rodata.failed_only = filters.failed_only;
     rodata.want_parent = filters.want_parent;
 
+    // A scratch slot per CPU that may ever run a program.
+    let cpus = libbpf_rs::num_possible_cpus().context("counting the possible CPUs failed")? as u32;
+    for map in [&mut open.maps.scratch, &mut open.maps.entry_scratch] {
+        map.set_max_entries(cpus)
+            .context("sizing the scratch buffers failed")?;
+    }
     for map in [&mut open.maps.pending, &mut open.maps.pending_big] {
         map.set_max_entries(filters.max_inflight)
             .context("sizing the in-flight maps failed")?;
     }
 
-    for call in Syscall::ALL {
-        let wanted = filters.calls.contains(&call);
-        for prog in programs!(&mut open.progs, call).into_iter().flatten() {
-            prog.set_autoload(wanted);
-        }
-    }
+    // The shared programs of 64-bit calls, loaded when a call needs them.
+    let needs = |which: EntryProgram| {
+        filters
+            .calls
+            .iter()
+            .any(|&c| entry_program(c) == Some(which))
+    };
+    open.progs
+        .enter_args2
+        .set_autoload(needs(EntryProgram::Args2));
+    open.progs
+        .enter_args3
+        .set_autoload(needs(EntryProgram::Args3));
+    open.progs
+        .enter_args5
+        .set_autoload(needs(EntryProgram::Args5));
+    let native = filters.calls.iter().any(|&c| entry_program(c).is_some());
+    open.progs.exit_call.set_autoload(native);
     rodata.compat_calls = filters.calls.iter().fold(0, |m, c| m | 1 << c.id());
     open.progs.compat_enter.set_autoload(filters.compat);
     open.progs.compat_exit.set_autoload(filters.compat);
@@ -200,11 +229,22 @@ pub fn attach(skel: &mut MountsnoopSkel, filters: &Filters) -> Result<Vec<Link>>
     if filters.compat {
         links.push(attach(&skel.progs.compat_exit)?);
     }
-    for which in [1, 0] {
-        for &call in &filters.calls {
-            if let Some(progs) = programs!(&mut skel.progs, call) {
-                links.push(attach(progs[which])?);
-            }
+    let tracepoint = |prog: &libbpf_rs::ProgramMut, name: String| {
+        prog.attach_tracepoint(TracepointCategory::Syscalls, &name)
+            .with_context(|| {
+                format!("attaching to the tracepoint syscalls/{name} failed (is tracefs mounted?)")
+            })
+    };
+    // Every exit before any entry.
+    for &call in &filters.calls {
+        if let (Some(_), Some(tp)) = (entry_program(call), call.tracepoint()) {
+            links.push(tracepoint(&skel.progs.exit_call, format!("sys_exit_{tp}"))?);
+        }
+    }
+    for &call in &filters.calls {
+        if let (Some(which), Some(tp)) = (entry_program(call), call.tracepoint()) {
+            let prog = entry_prog(&skel.progs, which);
+            links.push(tracepoint(prog, format!("sys_enter_{tp}"))?);
         }
     }
     if filters.compat {

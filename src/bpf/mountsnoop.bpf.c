@@ -49,8 +49,8 @@ __u64 entries_dropped = 0;
  * Room for a full-length read starting anywhere below EVENT_DATA_MAX, and
  * after that, room for a read whose bytes are thrown away (PROBE_AREA).
  */
-#define PROBE_ROOM 8192
-#define DATA_ROOM (EVENT_DATA_MAX + STR_READ_MAX + PROBE_ROOM + 8)
+#define PROBE_ROOM STR_READ_MAX
+#define DATA_ROOM (EVENT_DATA_MAX + STR_READ_MAX + PROBE_ROOM)
 #define PROBE_AREA (EVENT_DATA_MAX + STR_READ_MAX)
 
 struct event_buf {
@@ -100,8 +100,8 @@ struct {
 } pending_big SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* user space sets one per possible CPU */
 	__type(key, __u32);
 	__type(value, struct event_buf);
 } scratch SEC(".maps");
@@ -115,8 +115,8 @@ struct {
 } entered_before SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* user space sets one per possible CPU */
 	__type(key, __u32);
 	__type(value, struct entry_buf);
 } entry_scratch SEC(".maps");
@@ -151,6 +151,17 @@ struct {
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, sizeof(__u32));
 } urgent_events SEC(".maps");
+
+/*
+ * This CPU's slot of a scratch buffer. Plain arrays with a slot per CPU,
+ * not per-CPU arrays: a per-CPU value cannot exceed 32 KiB.
+ */
+static __always_inline void *this_cpu(void *map)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	return bpf_map_lookup_elem(map, &cpu);
+}
 
 static __always_inline void stat_inc(__u32 id)
 {
@@ -397,6 +408,30 @@ static __always_inline __u32 read_args(__u8 *data, struct arg_data *ad, const __
 	return off;
 }
 
+/*
+ * read_args() into this CPU's entry buffer, or into its event buffer.
+ * Global functions: the verifier checks each once per program, however
+ * many paths reach it (inlined, the reads multiplied the paths to check,
+ * and loading took seconds).
+ */
+__noinline int read_entry_args(__u32 call, __u32 off, __u32 mask)
+{
+	struct entry_buf *b = this_cpu(&entry_scratch);
+
+	if (!b)
+		return off;
+	return read_args(b->data, &b->h.ad, b->h.args, call, off, mask);
+}
+
+__noinline int read_event_args(__u32 call, __u32 off, __u32 mask)
+{
+	struct event_buf *e = this_cpu(&scratch);
+
+	if (!e)
+		return off;
+	return read_args(e->data, &e->hdr.ad, e->hdr.args, call, off, mask);
+}
+
 static __always_inline void clear_arg_data(struct arg_data *ad)
 {
 	for (int i = 0; i < SYSCALL_ARGS; i++) {
@@ -431,13 +466,12 @@ static __always_inline int on_enter(const __u64 *args, __u32 call, __u8 abi)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
-	__u32 zero = 0;
 	struct entry_buf *b;
 	__u32 len;
 
 	if (!caller_wanted(pid_tgid))
 		return 0;
-	b = bpf_map_lookup_elem(&entry_scratch, &zero);
+	b = this_cpu(&entry_scratch);
 	if (!b)
 		return 0;
 	b->h.start_ns = bpf_ktime_get_ns();
@@ -446,7 +480,7 @@ static __always_inline int on_enter(const __u64 *args, __u32 call, __u8 abi)
 	for (int i = 0; i < SYSCALL_ARGS; i++)
 		b->h.args[i] = args[i];
 	clear_arg_data(&b->h.ad);
-	len = read_args(b->data, &b->h.ad, b->h.args, call, 0, 0x3f);
+	len = read_entry_args(call, 0, 0x3f);
 	b->h.data_len = len;
 	b->h.big = len > PENDING_INLINE_MAX;
 	/*
@@ -542,16 +576,10 @@ static __always_inline void fill_caller(struct event_buf *e, __u64 pid_tgid, __u
 #define SECCOMP_MODE_FILTER 2
 #define SECCOMP_MODE_DEAD 3 /* set by a KILL verdict (Linux 5.17) */
 
-#if defined(__TARGET_ARCH_x86)
-#define HAVE_COMPAT 1
-/* The i386 numbers of the calls we trace; CALL_COUNT for any other. */
-static __always_inline __u32 compat_call(long nr)
+/* The new mount API has the same numbers in every table we trace. */
+static __always_inline __u32 new_api_call(long nr)
 {
 	switch (nr) {
-	case 21: return CALL_MOUNT;
-	case 22: return CALL_UMOUNT;
-	case 52: return CALL_UMOUNT2;
-	case 217: return CALL_PIVOT_ROOT;
 	case 428: return CALL_OPEN_TREE;
 	case 429: return CALL_MOVE_MOUNT;
 	case 430: return CALL_FSOPEN;
@@ -562,6 +590,31 @@ static __always_inline __u32 compat_call(long nr)
 	case 467: return CALL_OPEN_TREE_ATTR;
 	}
 	return CALL_COUNT;
+}
+
+#if defined(__TARGET_ARCH_x86)
+#define HAVE_COMPAT 1
+/* The i386 numbers of the calls we trace; CALL_COUNT for any other. */
+static __always_inline __u32 compat_call(long nr)
+{
+	switch (nr) {
+	case 21: return CALL_MOUNT;
+	case 22: return CALL_UMOUNT;
+	case 52: return CALL_UMOUNT2;
+	case 217: return CALL_PIVOT_ROOT;
+	}
+	return new_api_call(nr);
+}
+
+/* The x86_64 numbers of the calls we trace; CALL_COUNT for any other. */
+static __always_inline __u32 native_call(long nr)
+{
+	switch (nr) {
+	case 165: return CALL_MOUNT;
+	case 166: return CALL_UMOUNT2;
+	case 155: return CALL_PIVOT_ROOT;
+	}
+	return new_api_call(nr);
 }
 
 /* in_ia32_syscall(): TS_COMPAT in thread_info.status. */
@@ -583,7 +636,7 @@ static __always_inline void compat_args(struct pt_regs *regs, __u64 *args)
 
 static __always_inline long syscall_nr(struct pt_regs *regs)
 {
-	return BPF_CORE_READ(regs, orig_ax);
+	return (int)BPF_CORE_READ(regs, orig_ax);
 }
 #elif defined(__TARGET_ARCH_arm64)
 #define HAVE_COMPAT 1
@@ -594,16 +647,19 @@ static __always_inline __u32 compat_call(long nr)
 	case 21: return CALL_MOUNT;
 	case 52: return CALL_UMOUNT2;
 	case 218: return CALL_PIVOT_ROOT;
-	case 428: return CALL_OPEN_TREE;
-	case 429: return CALL_MOVE_MOUNT;
-	case 430: return CALL_FSOPEN;
-	case 431: return CALL_FSCONFIG;
-	case 432: return CALL_FSMOUNT;
-	case 433: return CALL_FSPICK;
-	case 442: return CALL_MOUNT_SETATTR;
-	case 467: return CALL_OPEN_TREE_ATTR;
 	}
-	return CALL_COUNT;
+	return new_api_call(nr);
+}
+
+/* The aarch64 numbers of the calls we trace; CALL_COUNT for any other. */
+static __always_inline __u32 native_call(long nr)
+{
+	switch (nr) {
+	case 40: return CALL_MOUNT;
+	case 39: return CALL_UMOUNT2;
+	case 41: return CALL_PIVOT_ROOT;
+	}
+	return new_api_call(nr);
 }
 
 /* is_compat_task(): TIF_32BIT (22) in thread_info.flags. */
@@ -625,7 +681,7 @@ static __always_inline void compat_args(struct pt_regs *regs, __u64 *args)
 
 static __always_inline long syscall_nr(struct pt_regs *regs)
 {
-	return BPF_CORE_READ(regs, syscallno);
+	return (int)BPF_CORE_READ(regs, syscallno);
 }
 #else
 #error "mountsnoop's BPF program knows x86 and arm64 only (set __TARGET_ARCH_*)"
@@ -673,77 +729,45 @@ static __always_inline __u8 seccomp_origin(struct task_struct *task, struct pt_r
 	return ORIGIN_SECCOMP_ERRNO;
 }
 
-/* The first `n` bytes of two words (little-endian) are equal. */
-static __always_inline bool head_equal(__u64 a, __u64 b, __u32 n)
-{
-	__u64 mask = n >= 8 ? ~0ULL : (1ULL << (n * 8)) - 1;
-
-	return ((a ^ b) & mask) == 0;
-}
-
 /*
- * 1 when the memory at `ptr` no longer holds the `len` bytes the entry
- * read into this CPU's event data at `off`: read again into PROBE_AREA,
- * by the same rules (`kind`; a cut string's printed part alone counts),
- * and compared a word at a time. Memory that cannot be read now is not
- * taken as changed.
- *
- * A global function, so that the verifier checks its loop once, not at
- * every argument of every program.
+ * Reads again, as the call returns, each argument in `mask` that the entry
+ * read, appending at data[off..]; user space compares the two. Global:
+ * verified once per program.
  */
-__noinline int arg_changed(__u64 ptr, __u32 len, __u32 off, __u32 kind, __u32 cut)
+__noinline int reread_args(__u32 off, __u32 mask)
 {
-	__u32 zero = 0;
-	struct event_buf *e = bpf_map_lookup_elem(&scratch, &zero);
-	long n;
+	struct event_buf *e = this_cpu(&scratch);
 
 	if (!e)
-		return 0;
-	if (len > PATH_READ_MAX)
-		len = PATH_READ_MAX;
-	if (kind == READ_PATH || kind == READ_STRING) {
-		n = bpf_probe_read_user_str(&e->data[PROBE_AREA], STR_READ_MAX, (const void *)ptr);
-		if (n < 0)
-			return 0;
-		if (n > 0)
-			n -= 1;
-		if (cut ? n < len : n != len)
-			return 1;
-	} else {
-		__u64 size = len;
+		return off;
+	for (int i = 0; i < SYSCALL_ARGS; i++) {
+		const void *ptr = (const void *)e->hdr.args[i];
+		__u8 *dst = &e->data[off & (EVENT_DATA_MAX - 1)];
+		__u8 kind = e->hdr.ad.kind[i];
+		__u64 len = e->hdr.ad.len[i];
+		long n;
 
-		/*
-		 * size is at most a page by now; the mask is for the verifier,
-		 * and the barrier keeps the compiler from dropping it.
-		 */
-		barrier_var(size);
-		size &= PROBE_ROOM - 1;
-		if (bpf_probe_read_user(&e->data[PROBE_AREA], size, (const void *)ptr))
-			return 0;
+		if (!(mask & (1 << i)))
+			continue;
+		e->hdr.again_off[i] = off;
+		if (kind == READ_PATH || kind == READ_STRING) {
+			n = bpf_probe_read_user_str(dst, STR_READ_MAX, ptr);
+			if (n > 0)
+				n -= 1;
+		} else {
+			/* The entry's length: a blob or a struct, at most a page. */
+			barrier_var(len);
+			len &= 2 * BLOB_READ_MAX - 1;
+			n = bpf_probe_read_user(dst, len, ptr) ? -1 : (long)len;
+		}
+		if (n < 0) {
+			e->hdr.again_len[i] = AGAIN_UNREADABLE;
+			continue;
+		}
+		e->hdr.again_len[i] = n;
+		off += n;
 	}
-	for (__u32 k = 0; k < PATH_READ_MAX / 8; k++) {
-		__u32 at = k * 8;
-
-		if (at >= len)
-			break;
-		if (!head_equal(*(__u64 *)&e->data[(off + at) & (EVENT_DATA_MAX - 1)],
-				*(__u64 *)&e->data[PROBE_AREA + at], len - at))
-			return 1;
-	}
-	return 0;
-}
-
-/* The arguments read at entry whose memory changed before the exit. */
-static __always_inline __u8 changed_mask(struct event_buf *e, __u8 read_at_entry)
-{
-	__u8 mask = 0;
-
-	for (int i = 0; i < SYSCALL_ARGS; i++)
-		if ((read_at_entry & (1 << i)) &&
-		    arg_changed(e->hdr.args[i], e->hdr.ad.len[i], e->hdr.ad.off[i],
-				e->hdr.ad.kind[i], e->hdr.ad.state[i] == ARG_TRUNCATED))
-			mask |= 1 << i;
-	return mask;
+	return off;
 }
 
 /*
@@ -757,7 +781,6 @@ static __always_inline int on_exit_unentered(void *ctx, __u32 call, long ret, __
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
-	__u32 zero = 0;
 	struct task_struct *task;
 	struct event_buf *e;
 	__u8 origin;
@@ -783,7 +806,7 @@ static __always_inline int on_exit_unentered(void *ctx, __u32 call, long ret, __
 	/* A TRAP or KILL result is the call's number: a failure all the same. */
 	if (failed_only && ret >= 0 && origin != ORIGIN_SECCOMP_TRAP && origin != ORIGIN_SECCOMP_KILL)
 		return 0;
-	e = bpf_map_lookup_elem(&scratch, &zero);
+	e = this_cpu(&scratch);
 	if (!e)
 		return 0;
 	if (abi == ABI_COMPAT)
@@ -794,12 +817,12 @@ static __always_inline int on_exit_unentered(void *ctx, __u32 call, long ret, __
 	e->hdr.start_ns = bpf_ktime_get_ns();
 	e->hdr.latency_ns = 0;
 	clear_arg_data(&e->hdr.ad);
-	len = read_args(e->data, &e->hdr.ad, e->hdr.args, call, 0, 0x3f);
+	len = read_event_args(call, 0, 0x3f);
 	e->hdr.read_at_exit = data_mask(&e->hdr.ad);
 	e->hdr.read_after_call = 0;
 	e->hdr.abi = abi;
 	e->hdr.origin = origin;
-	e->hdr.changed = 0;
+	e->hdr.reread = 0;
 	fill_caller(e, pid_tgid, call, ret);
 	return submit(ctx, e, len);
 }
@@ -815,7 +838,6 @@ static __always_inline int on_exit(void *ctx, __u32 call, long ret, __u8 abi,
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
-	__u32 zero = 0;
 	struct pending_call *p;
 	struct pending_data *big;
 	struct event_buf *e;
@@ -825,7 +847,7 @@ static __always_inline int on_exit(void *ctx, __u32 call, long ret, __u8 abi,
 	p = bpf_map_lookup_elem(&pending, &tid);
 	if (!p)
 		return on_exit_unentered(ctx, call, ret, abi, regs);
-	e = bpf_map_lookup_elem(&scratch, &zero);
+	e = this_cpu(&scratch);
 	if (!e || p->h.call != call || (failed_only && ret >= 0)) {
 		if (p->h.big)
 			bpf_map_delete_elem(&pending_big, &tid);
@@ -843,8 +865,8 @@ static __always_inline int on_exit(void *ctx, __u32 call, long ret, __u8 abi,
 	len = p->h.data_len;
 	if (p->h.big) {
 		big = bpf_map_lookup_elem(&pending_big, &tid);
-		if (len > EVENT_DATA_MAX)
-			len = EVENT_DATA_MAX;
+		if (len > ENTRY_DATA_MAX)
+			len = ENTRY_DATA_MAX;
 		if (!big || bpf_probe_read_kernel(e->data, len, big->data)) {
 			len = 0;
 			forget_data(&e->hdr.ad);
@@ -857,10 +879,11 @@ static __always_inline int on_exit(void *ctx, __u32 call, long ret, __u8 abi,
 	}
 	bpf_map_delete_elem(&pending, &tid);
 
-	e->hdr.changed = changed_mask(e, data_mask(&e->hdr.ad));
+	e->hdr.reread = data_mask(&e->hdr.ad);
+	len = reread_args(len, e->hdr.reread);
 	late = unread_mask(&e->hdr.ad);
 	if (late)
-		len = read_args(e->data, &e->hdr.ad, e->hdr.args, call, len, late);
+		len = read_event_args(call, len, late);
 	/* Only those that the second try could read were read at exit. */
 	e->hdr.read_at_exit = late & ~unread_mask(&e->hdr.ad);
 	e->hdr.read_after_call = 0;
@@ -869,48 +892,61 @@ static __always_inline int on_exit(void *ctx, __u32 call, long ret, __u8 abi,
 }
 
 /*
- * `nargs` must be the call's own argument count: the kernel refuses to
- * attach a program that reads past the end of its tracepoint's record.
+ * The 64-bit calls: one program for every exit, and one for the entries
+ * of the calls of each argument count, attached by user space to each
+ * traced call's tracepoints (loading a program per call took the verifier
+ * twelve times as long). The call is known from the syscall number.
+ * `nargs` is the count read from the record: the kernel refuses to attach
+ * a program that reads past the end of a tracepoint's record.
  */
-static __always_inline int enter_tp(struct trace_event_raw_sys_enter *ctx, __u32 call, int nargs)
+static __always_inline int enter_native(struct trace_event_raw_sys_enter *ctx, int nargs)
 {
+	/* The record's id is an int in a long: its upper half is not part of it. */
+	__u32 call = native_call((int)ctx->id);
 	__u64 args[SYSCALL_ARGS] = {};
 
+	if (call == CALL_COUNT)
+		return 0;
 	/* Unrolled by hand: the verifier refuses a moving ctx pointer. */
 	args[0] = ctx->args[0];
 	args[1] = ctx->args[1];
 	if (nargs > 2)
 		args[2] = ctx->args[2];
-	if (nargs > 3)
+	if (nargs > 4) {
 		args[3] = ctx->args[3];
-	if (nargs > 4)
 		args[4] = ctx->args[4];
+	}
 	return on_enter(args, call, ABI_NATIVE);
 }
 
-#define CALL_PROGRAMS(tp, call, nargs)                                                   \
-	SEC("tracepoint/syscalls/sys_enter_" #tp)                                         \
-	int enter_##tp(struct trace_event_raw_sys_enter *ctx)                             \
-	{                                                                                  \
-		return enter_tp(ctx, call, nargs);                                        \
-	}                                                                                  \
-	SEC("tracepoint/syscalls/sys_exit_" #tp)                                          \
-	int exit_##tp(struct trace_event_raw_sys_exit *ctx)                               \
-	{                                                                                  \
-		return on_exit(ctx, call, ctx->ret, ABI_NATIVE, NULL);                    \
-	}
+SEC("tracepoint")
+int enter_args2(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_native(ctx, 2);
+}
 
-CALL_PROGRAMS(mount, CALL_MOUNT, 5)
-CALL_PROGRAMS(umount, CALL_UMOUNT2, 2)
-CALL_PROGRAMS(fsopen, CALL_FSOPEN, 2)
-CALL_PROGRAMS(fsconfig, CALL_FSCONFIG, 5)
-CALL_PROGRAMS(fsmount, CALL_FSMOUNT, 3)
-CALL_PROGRAMS(move_mount, CALL_MOVE_MOUNT, 5)
-CALL_PROGRAMS(open_tree, CALL_OPEN_TREE, 3)
-CALL_PROGRAMS(mount_setattr, CALL_MOUNT_SETATTR, 5)
-CALL_PROGRAMS(fspick, CALL_FSPICK, 3)
-CALL_PROGRAMS(pivot_root, CALL_PIVOT_ROOT, 2)
-CALL_PROGRAMS(open_tree_attr, CALL_OPEN_TREE_ATTR, 5)
+SEC("tracepoint")
+int enter_args3(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_native(ctx, 3);
+}
+
+SEC("tracepoint")
+int enter_args5(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_native(ctx, 5);
+}
+
+SEC("tracepoint")
+int exit_call(struct trace_event_raw_sys_exit *ctx)
+{
+	/* As at entry; on x86_64 its upper half is set after a failure. */
+	__u32 call = native_call((int)ctx->id);
+
+	if (call == CALL_COUNT)
+		return 0;
+	return on_exit(ctx, call, ctx->ret, ABI_NATIVE, NULL);
+}
 
 #ifdef HAVE_COMPAT
 /*

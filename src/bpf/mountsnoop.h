@@ -22,14 +22,21 @@
 #define PATH_READ_MAX 4096
 /* A binary argument (fsconfig's SET_BINARY value) is read up to a page. */
 #define BLOB_READ_MAX 4096
-/* Sum of the data of one event never exceeds this (4 strings of a page). */
-#define EVENT_DATA_MAX 16384
+/* The data read at a call's entry never exceeds this (4 strings of a page). */
+#define ENTRY_DATA_MAX 16384
+/*
+ * An event's data: what the entry read, and the same arguments read again
+ * as the call returned (or, for the first time, what the entry could not).
+ */
+#define EVENT_DATA_MAX (2 * ENTRY_DATA_MAX)
 /*
  * Arguments read at entry are kept in the in-flight map when their bytes
  * fit in this much (nearly every call); a call with more keeps them in a
  * second map whose entries are allocated only for such calls.
  */
 #define PENDING_INLINE_MAX 512
+/* In `again_len`: the argument could not be read again. */
+#define AGAIN_UNREADABLE 0xffff
 
 /* The traced calls. New calls go at the end; user space keys on these. */
 enum call_id {
@@ -140,7 +147,7 @@ struct pending_call {
 
 /* The arguments of a call whose data did not fit inline. */
 struct pending_data {
-	__u8 data[EVENT_DATA_MAX];
+	__u8 data[ENTRY_DATA_MAX];
 };
 
 /*
@@ -176,12 +183,15 @@ struct event_header {
 	__u8 abi;    /* enum abi */
 	__u8 origin; /* enum origin */
 	/*
-	 * Bit i: argument i's memory, read again as the call returned, no
-	 * longer held what the entry read (and printed): it was rewritten
-	 * while the call ran.
+	 * Bit i: argument i, read at entry, was read again as the call
+	 * returned: `again_len[i]` bytes at `again_off[i]` (user space compares
+	 * them with what the entry read: a difference means the memory was
+	 * rewritten while the call ran). AGAIN_UNREADABLE: not readable then.
 	 */
-	__u8 changed;
+	__u8 reread;
 	__u8 _pad2[5];
+	__u16 again_off[SYSCALL_ARGS];
+	__u16 again_len[SYSCALL_ARGS];
 	char comm[TASK_COMM_LEN];
 	char pcomm[TASK_COMM_LEN];
 };
