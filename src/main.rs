@@ -106,6 +106,10 @@ fn run(cli: &Cli) -> Result<()> {
     sink.borrow_mut()
         .header()
         .context("writing to stdout failed")?;
+    // Listing the threads already in a call takes a walk of /proc: after
+    // the header (tracing has begun; until then a call seen only at exit
+    // is shown as "entry not seen"), before the line that says all is set.
+    tracer::arm(&mut skel)?;
     {
         use std::io::Write as _;
         let _ = writeln!(
@@ -113,6 +117,7 @@ fn run(cli: &Cli) -> Result<()> {
             "Tracing mount syscalls... Hit Ctrl-C to end."
         );
     }
+
     let mut readers = [&mut perf, &mut urgent];
     let seen = trace(cli, &skel, &mut readers, &sink, metrics.as_ref())?;
     finish(cli, &skel, &mut readers, &sink, seen, metrics.as_ref())
@@ -144,19 +149,18 @@ fn choose_calls(cli: &Cli) -> Result<Vec<Syscall>> {
         for call in Syscall::ALL.iter().filter(|c| !calls.contains(c)) {
             report!("{} not traced: {}", call.name(), why_not(*call, cli));
         }
-        report!("64-bit calls: the per-call syscall tracepoints");
         if cli.no_32bit {
-            report!("32-bit calls: not traced (--no-32bit)");
+            report!("hooks: the per-call syscall tracepoints (64-bit calls only: --no-32bit)");
         } else {
             report!(
-                "32-bit calls: the raw tracepoints sys_enter and sys_exit (every system call on the host pays a check; --no-32bit turns them off)"
+                "hooks: the raw tracepoints sys_enter and sys_exit, for 64-bit and 32-bit calls (every system call on the host passes them; --no-32bit uses the per-call tracepoints)"
             );
         }
-        if tracer::can_show_exit_only_calls() {
+        if !cli.no_32bit || tracer::can_show_exit_only_calls() {
             report!("calls refused before they ran: shown, from the registers saved at entry");
         } else {
             report!(
-                "calls refused before they ran: this kernel cannot give their registers (bpf_task_pt_regs, Linux 5.15): counted as lost"
+                "calls refused before they ran: with --no-32bit this kernel cannot give their registers (bpf_task_pt_regs, Linux 5.15): counted as lost"
             );
         }
     } else {

@@ -58,41 +58,23 @@ impl KernelLosses {
     }
 }
 
-/// Which shared entry program takes a 64-bit call: the one that reads as
-/// many arguments from the tracepoint's record as the call has (the
-/// kernel refuses a program that reads past the end of a record).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum EntryProgram {
-    Args2,
-    Args3,
-    Args5,
-}
-
-/// The entry program of a 64-bit call, None for a call no 64-bit table
-/// has. Exhaustive: a new call does not compile without one.
-fn entry_program(call: Syscall) -> Option<EntryProgram> {
-    use EntryProgram::*;
-    Some(match call {
-        Syscall::Umount2 | Syscall::Fsopen | Syscall::PivotRoot => Args2,
-        Syscall::Fsmount | Syscall::OpenTree | Syscall::Fspick => Args3,
+/// True for a call a 64-bit table has, whose tracepoints the shared
+/// programs attach to. Exhaustive: a new call does not compile without
+/// saying.
+fn has_64_bit_call(call: Syscall) -> bool {
+    match call {
         Syscall::Mount
+        | Syscall::Umount2
+        | Syscall::Fsopen
         | Syscall::Fsconfig
+        | Syscall::Fsmount
         | Syscall::MoveMount
+        | Syscall::OpenTree
         | Syscall::MountSetattr
-        | Syscall::OpenTreeAttr => Args5,
-        Syscall::Umount => return None,
-    })
-}
-
-/// The loaded program behind an `EntryProgram`.
-fn entry_prog<'a, 'obj>(
-    progs: &'a crate::skel::MountsnoopProgs<'obj>,
-    which: EntryProgram,
-) -> &'a libbpf_rs::ProgramMut<'obj> {
-    match which {
-        EntryProgram::Args2 => &progs.enter_args2,
-        EntryProgram::Args3 => &progs.enter_args3,
-        EntryProgram::Args5 => &progs.enter_args5,
+        | Syscall::Fspick
+        | Syscall::PivotRoot
+        | Syscall::OpenTreeAttr => true,
+        Syscall::Umount => false,
     }
 }
 
@@ -142,27 +124,18 @@ pub fn load<'obj>(
             .context("sizing the in-flight maps failed")?;
     }
 
-    // The shared programs of 64-bit calls, loaded when a call needs them.
-    let needs = |which: EntryProgram| {
-        filters
-            .calls
-            .iter()
-            .any(|&c| entry_program(c) == Some(which))
-    };
+    // Either the raw programs, which see 32-bit calls too, or the shared
+    // per-call programs, attached to each 64-bit call's tracepoints.
+    let native = filters.calls.iter().any(|&c| has_64_bit_call(c));
     open.progs
-        .enter_args2
-        .set_autoload(needs(EntryProgram::Args2));
-    open.progs
-        .enter_args3
-        .set_autoload(needs(EntryProgram::Args3));
-    open.progs
-        .enter_args5
-        .set_autoload(needs(EntryProgram::Args5));
-    let native = filters.calls.iter().any(|&c| entry_program(c).is_some());
-    open.progs.exit_call.set_autoload(native);
-    rodata.compat_calls = filters.calls.iter().fold(0, |m, c| m | 1 << c.id());
-    open.progs.compat_enter.set_autoload(filters.compat);
-    open.progs.compat_exit.set_autoload(filters.compat);
+        .enter_call
+        .set_autoload(native && !filters.compat);
+    open.progs.exit_call.set_autoload(native && !filters.compat);
+    open.progs.raw_enter.set_autoload(filters.compat);
+    open.progs.raw_exit.set_autoload(filters.compat);
+    let mask = filters.calls.iter().fold(0, |m, c| m | 1 << c.id());
+    rodata.compat_calls = mask;
+    rodata.native_calls = mask;
 
     let skel = open.load().map_err(load_error)?;
     if let Some(dir) = &filters.cgroup {
@@ -227,7 +200,11 @@ pub fn attach(skel: &mut MountsnoopSkel, filters: &Filters) -> Result<Vec<Link>>
         })
     };
     if filters.compat {
-        links.push(attach(&skel.progs.compat_exit)?);
+        // Exit before entry, so that no entry is recorded whose exit
+        // would be missed.
+        links.push(attach(&skel.progs.raw_exit)?);
+        links.push(attach(&skel.progs.raw_enter)?);
+        return Ok(links);
     }
     let tracepoint = |prog: &libbpf_rs::ProgramMut, name: String| {
         prog.attach_tracepoint(TracepointCategory::Syscalls, &name)
@@ -235,31 +212,32 @@ pub fn attach(skel: &mut MountsnoopSkel, filters: &Filters) -> Result<Vec<Link>>
                 format!("attaching to the tracepoint syscalls/{name} failed (is tracefs mounted?)")
             })
     };
+    let native: Vec<&str> = filters
+        .calls
+        .iter()
+        .filter(|&&c| has_64_bit_call(c))
+        .filter_map(|c| c.tracepoint())
+        .collect();
     // Every exit before any entry.
-    for &call in &filters.calls {
-        if let (Some(_), Some(tp)) = (entry_program(call), call.tracepoint()) {
-            links.push(tracepoint(&skel.progs.exit_call, format!("sys_exit_{tp}"))?);
-        }
+    for tp in &native {
+        links.push(tracepoint(&skel.progs.exit_call, format!("sys_exit_{tp}"))?);
     }
-    for &call in &filters.calls {
-        if let (Some(which), Some(tp)) = (entry_program(call), call.tracepoint()) {
-            let prog = entry_prog(&skel.progs, which);
-            links.push(tracepoint(prog, format!("sys_enter_{tp}"))?);
-        }
+    for tp in &native {
+        links.push(tracepoint(
+            &skel.progs.enter_call,
+            format!("sys_enter_{tp}"),
+        )?);
     }
-    if filters.compat {
-        links.push(attach(&skel.progs.compat_enter)?);
-    }
-    arm(skel)?;
     Ok(links)
 }
 
 /// Tells the BPF program which threads were already inside a traced call
-/// when tracing began (their exits have no entry, and are not refused
+/// when tracing began (after attach, and after the header: until then an
+/// exit without an entry is only ever shown as "entry not seen") (their exits have no entry, and are not refused
 /// calls), then lets it take exits without entries as refused calls.
 /// `/proc/PID/task/TID/syscall` names the call each thread is in; listing
 /// after the entry programs are attached misses none.
-fn arm(skel: &mut MountsnoopSkel) -> Result<()> {
+pub fn arm(skel: &mut MountsnoopSkel) -> Result<()> {
     for tid in threads_in_traced_calls() {
         // A full map only weakens the evidence for those threads: their
         // exits are then shown as "entry not seen" anyway, or not at all.

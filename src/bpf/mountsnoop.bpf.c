@@ -29,11 +29,13 @@ const volatile bool failed_only = false;
 /* Read the parent's pid and comm only for outputs that show them. */
 const volatile bool want_parent = true;
 /*
- * The calls (bit `enum call_id`) wanted from the 32-bit programs, which
- * see every call; the per-call programs of calls not wanted are not
- * loaded at all.
+ * The calls (bit `enum call_id`) the raw programs take, from the 32-bit
+ * table; the per-call programs take only the calls whose tracepoints user
+ * space attached them to.
  */
 const volatile __u32 compat_calls = 0;
+/* The same for 64-bit calls, when the raw programs take them too. */
+const volatile __u32 native_calls = 0;
 
 /*
  * Set by user space once it has listed the threads that were inside a
@@ -593,7 +595,6 @@ static __always_inline __u32 new_api_call(long nr)
 }
 
 #if defined(__TARGET_ARCH_x86)
-#define HAVE_COMPAT 1
 /* The i386 numbers of the calls we trace; CALL_COUNT for any other. */
 static __always_inline __u32 compat_call(long nr)
 {
@@ -639,7 +640,6 @@ static __always_inline long syscall_nr(struct pt_regs *regs)
 	return (int)BPF_CORE_READ(regs, orig_ax);
 }
 #elif defined(__TARGET_ARCH_arm64)
-#define HAVE_COMPAT 1
 /* The 32-bit ARM (EABI) numbers; it has no one-argument umount. */
 static __always_inline __u32 compat_call(long nr)
 {
@@ -892,14 +892,13 @@ static __always_inline int on_exit(void *ctx, __u32 call, long ret, __u8 abi,
 }
 
 /*
- * The 64-bit calls: one program for every exit, and one for the entries
- * of the calls of each argument count, attached by user space to each
- * traced call's tracepoints (loading a program per call took the verifier
- * twelve times as long). The call is known from the syscall number.
- * `nargs` is the count read from the record: the kernel refuses to attach
- * a program that reads past the end of a tracepoint's record.
+ * The 64-bit calls: one program for every entry and one for every exit,
+ * attached by user space to each traced call's tracepoints (a program per
+ * call took the verifier twelve times as long). The call is known from
+ * the syscall number.
  */
-static __always_inline int enter_native(struct trace_event_raw_sys_enter *ctx, int nargs)
+SEC("tracepoint")
+int enter_call(struct trace_event_raw_sys_enter *ctx)
 {
 	/* The record's id is an int in a long: its upper half is not part of it. */
 	__u32 call = native_call((int)ctx->id);
@@ -907,34 +906,14 @@ static __always_inline int enter_native(struct trace_event_raw_sys_enter *ctx, i
 
 	if (call == CALL_COUNT)
 		return 0;
-	/* Unrolled by hand: the verifier refuses a moving ctx pointer. */
-	args[0] = ctx->args[0];
-	args[1] = ctx->args[1];
-	if (nargs > 2)
-		args[2] = ctx->args[2];
-	if (nargs > 4) {
-		args[3] = ctx->args[3];
-		args[4] = ctx->args[4];
-	}
+	/*
+	 * Copied, not loaded: a program that loads past the end of a record
+	 * cannot be attached to a call with fewer arguments, and a copy is
+	 * not checked for that. What lies past a call's own arguments is
+	 * never printed.
+	 */
+	bpf_probe_read_kernel(args, sizeof(args), ctx->args);
 	return on_enter(args, call, ABI_NATIVE);
-}
-
-SEC("tracepoint")
-int enter_args2(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_native(ctx, 2);
-}
-
-SEC("tracepoint")
-int enter_args3(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_native(ctx, 3);
-}
-
-SEC("tracepoint")
-int enter_args5(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_native(ctx, 5);
 }
 
 SEC("tracepoint")
@@ -948,35 +927,55 @@ int exit_call(struct trace_event_raw_sys_exit *ctx)
 	return on_exit(ctx, call, ctx->ret, ABI_NATIVE, NULL);
 }
 
-#ifdef HAVE_COMPAT
 /*
- * 32-bit calls: the per-call tracepoints skip them (the kernel's
- * ARCH_TRACE_IGNORE_COMPAT_SYSCALLS), the raw ones do not. These run for
- * every system call on the host, so each leaves at once unless the number
- * is one of ours in the 32-bit table and the task is in a 32-bit call.
+ * Every call, 64-bit and 32-bit, from the raw tracepoints. The per-call
+ * tracepoints skip 32-bit calls (the kernel's
+ * ARCH_TRACE_IGNORE_COMPAT_SYSCALLS); the raw ones see every system call,
+ * so these programs run for every call on the host and leave at once
+ * unless its number is one of ours in either table. They replace the
+ * per-call programs (user space loads one set or the other), so a call
+ * pays one hook, not two.
  */
-SEC("raw_tp/sys_enter")
-int compat_enter(struct bpf_raw_tracepoint_args *ctx)
+static __always_inline __u32 raw_call(long nr, struct task_struct *task, __u8 *abi)
 {
-	__u32 call = compat_call(ctx->args[1]);
-	__u64 args[SYSCALL_ARGS];
+	__u32 native = native_call(nr);
+	__u32 compat = compat_call(nr);
 
-	if (call == CALL_COUNT || !(compat_calls & (1 << call)) ||
-	    !in_compat_syscall((struct task_struct *)bpf_get_current_task()))
+	if (native == CALL_COUNT && compat == CALL_COUNT)
+		return CALL_COUNT;
+	if (in_compat_syscall(task)) {
+		*abi = ABI_COMPAT;
+		return compat != CALL_COUNT && (compat_calls & (1 << compat)) ? compat : CALL_COUNT;
+	}
+	*abi = ABI_NATIVE;
+	return native != CALL_COUNT && (native_calls & (1 << native)) ? native : CALL_COUNT;
+}
+
+SEC("raw_tp/sys_enter")
+int raw_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	__u64 args[SYSCALL_ARGS];
+	__u8 abi = ABI_NATIVE;
+	__u32 call = raw_call(ctx->args[1], (struct task_struct *)bpf_get_current_task(), &abi);
+
+	if (call == CALL_COUNT)
 		return 0;
-	compat_args((struct pt_regs *)ctx->args[0], args);
-	return on_enter(args, call, ABI_COMPAT);
+	if (abi == ABI_COMPAT)
+		compat_args(regs, args);
+	else
+		native_args(regs, args);
+	return on_enter(args, call, abi);
 }
 
 SEC("raw_tp/sys_exit")
-int compat_exit(struct bpf_raw_tracepoint_args *ctx)
+int raw_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-	__u32 call = compat_call(syscall_nr(regs));
+	__u8 abi = ABI_NATIVE;
+	__u32 call = raw_call(syscall_nr(regs), (struct task_struct *)bpf_get_current_task(), &abi);
 
-	if (call == CALL_COUNT || !(compat_calls & (1 << call)) ||
-	    !in_compat_syscall((struct task_struct *)bpf_get_current_task()))
+	if (call == CALL_COUNT)
 		return 0;
-	return on_exit(ctx, call, ctx->args[1], ABI_COMPAT, regs);
+	return on_exit(ctx, call, ctx->args[1], abi, regs);
 }
-#endif
