@@ -242,3 +242,34 @@ fn unprivileged_user_gets_one_clear_line() {
     );
     assert!(out.stdout.is_empty());
 }
+
+/// --no-32bit takes the 64-bit calls from their own tracepoints (the
+/// shared per-call programs): every call of the core workload, and a call
+/// seccomp refused, all the same.
+#[test]
+fn per_call_tracepoints_see_every_64_bit_call() {
+    require_bpf!();
+    let snoop = Snoop::start(&["--no-32bit", "--json"]);
+    let core = run_workload("core", &[]);
+    let refused = run_c("seccomp", &["errno"]);
+    let done = snoop.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    let events: Vec<serde_json::Value> = done
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let of = |pids: &[u32]| -> Vec<&serde_json::Value> {
+        events
+            .iter()
+            .filter(|v| pids.contains(&(v["pid"].as_u64().unwrap() as u32)))
+            .collect()
+    };
+    assert_eq!(of(&[core]).len(), CORE_CALLS);
+    let refused = of(&refused);
+    assert_eq!(refused.len(), 4, "{refused:#?}");
+    assert!(
+        refused.iter().all(|v| v["seccomp"] == "errno"),
+        "{refused:#?}"
+    );
+}
