@@ -123,11 +123,37 @@ pub fn machine_alone() -> RwLockWriteGuard<'static, ()> {
 
 /// A running mountsnoop.
 pub struct Snoop {
-    child: Child,
+    child: KillOnDrop,
     /// Reads stdout to its end, unless the test reads it itself.
     stdout: Option<JoinHandle<Vec<u8>>>,
     stderr_lines: Receiver<String>,
     stderr_seen: Vec<String>,
+}
+
+/// A mountsnoop that a failing test leaves behind is killed, not left
+/// tracing (and costing every system call) after the tests.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+impl std::ops::Deref for KillOnDrop {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for KillOnDrop {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
 }
 
 /// What a stopped mountsnoop left.
@@ -165,7 +191,7 @@ impl Snoop {
             .expect("start mountsnoop");
         let stderr_lines = stderr_lines(&mut child);
         let mut snoop = Snoop {
-            child,
+            child: KillOnDrop(child),
             stdout: None,
             stderr_lines,
             stderr_seen: Vec::new(),
