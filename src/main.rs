@@ -39,7 +39,7 @@ use crate::report::report;
 use crate::sink::Sink;
 use crate::skel::MountsnoopSkel;
 use crate::syscalls::Syscall;
-use crate::tracer::KernelLosses;
+use crate::tracer::{KernelLosses, RawHook};
 
 /// The longest an event waits in the kernel before we read it.
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
@@ -78,7 +78,37 @@ fn run(cli: &Cli) -> Result<()> {
     let metrics = cli.metrics.map(Metrics::serve).transpose()?;
     let filters = filters(cli, choose_calls(cli)?)?;
     let mut storage = MaybeUninit::uninit();
-    let mut skel = tracer::load(&mut storage, &filters, cli.verbose)?;
+    let mut fallback = MaybeUninit::uninit();
+    // The cheaper hook where the kernel allows tracing programs (some
+    // refuse them: a lockdown, a hardened config), else the raw one.
+    // MOUNTSNOOP_HOOK=raw_tp skips the first choice (the tests use it to
+    // try the fallback on a kernel that has both).
+    let first = match std::env::var("MOUNTSNOOP_HOOK").as_deref() {
+        Ok("raw_tp") => RawHook::Raw,
+        _ => RawHook::Btf,
+    };
+    let mut skel = match tracer::load(&mut storage, &filters, first, cli.verbose) {
+        Ok(skel) => skel,
+        Err(err) if filters.compat => {
+            if cli.verbose {
+                report!(
+                    "the BTF-typed raw tracepoints cannot be used ({err:#}): the raw ones instead"
+                );
+            }
+            tracer::load(&mut fallback, &filters, RawHook::Raw, cli.verbose)?
+        }
+        Err(err) => return Err(err),
+    };
+    if cli.verbose && filters.compat {
+        let which = if tracer::uses_btf_hooks(&skel) {
+            "the BTF-typed raw tracepoints (tp_btf)"
+        } else {
+            "the raw tracepoints (raw_tp)"
+        };
+        report!(
+            "hooks: {which} sys_enter and sys_exit, for 64-bit and 32-bit calls (every system call on the host passes them; --no-32bit uses the per-call tracepoints)"
+        );
+    }
     let mut sink = Sink::new(format_for(cli), clock::Clock::new(), cli.max_events);
     if let Some(m) = &metrics {
         let m = m.clone();
@@ -151,10 +181,6 @@ fn choose_calls(cli: &Cli) -> Result<Vec<Syscall>> {
         }
         if cli.no_32bit {
             report!("hooks: the per-call syscall tracepoints (64-bit calls only: --no-32bit)");
-        } else {
-            report!(
-                "hooks: the raw tracepoints sys_enter and sys_exit, for 64-bit and 32-bit calls (every system call on the host passes them; --no-32bit uses the per-call tracepoints)"
-            );
         }
         if !cli.no_32bit || tracer::can_show_exit_only_calls() {
             report!("calls refused before they ran: shown, from the registers saved at entry");

@@ -80,9 +80,20 @@ fn has_64_bit_call(call: Syscall) -> bool {
 
 /// Opens and loads the BPF object with the filters set; programs of calls
 /// not in `filters.calls` are not loaded.
+/// Where every call is hooked when 32-bit calls are traced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RawHook {
+    /// The BTF-typed raw tracepoints (tp_btf): registers read with plain
+    /// loads, the cheaper of the two for every system call.
+    Btf,
+    /// The raw tracepoints: where the kernel refuses tracing programs.
+    Raw,
+}
+
 pub fn load<'obj>(
     storage: &'obj mut MaybeUninit<OpenObject>,
     filters: &Filters,
+    hook: RawHook,
     verbose: bool,
 ) -> Result<MountsnoopSkel<'obj>> {
     let mut builder = MountsnoopSkelBuilder::default();
@@ -131,8 +142,12 @@ pub fn load<'obj>(
         .enter_call
         .set_autoload(native && !filters.compat);
     open.progs.exit_call.set_autoload(native && !filters.compat);
-    open.progs.raw_enter.set_autoload(filters.compat);
-    open.progs.raw_exit.set_autoload(filters.compat);
+    let raw = filters.compat && hook == RawHook::Raw;
+    let btf = filters.compat && hook == RawHook::Btf;
+    open.progs.raw_enter.set_autoload(raw);
+    open.progs.raw_exit.set_autoload(raw);
+    open.progs.btf_enter.set_autoload(btf);
+    open.progs.btf_exit.set_autoload(btf);
     let mask = filters.calls.iter().fold(0, |m, c| m | 1 << c.id());
     rodata.compat_calls = mask;
     rodata.native_calls = mask;
@@ -202,8 +217,13 @@ pub fn attach(skel: &mut MountsnoopSkel, filters: &Filters) -> Result<Vec<Link>>
     if filters.compat {
         // Exit before entry, so that no entry is recorded whose exit
         // would be missed.
-        links.push(attach(&skel.progs.raw_exit)?);
-        links.push(attach(&skel.progs.raw_enter)?);
+        let (exit, enter) = if uses_btf_hooks(skel) {
+            (&skel.progs.btf_exit, &skel.progs.btf_enter)
+        } else {
+            (&skel.progs.raw_exit, &skel.progs.raw_enter)
+        };
+        links.push(attach(exit)?);
+        links.push(attach(enter)?);
         return Ok(links);
     }
     let tracepoint = |prog: &libbpf_rs::ProgramMut, name: String| {
@@ -229,6 +249,11 @@ pub fn attach(skel: &mut MountsnoopSkel, filters: &Filters) -> Result<Vec<Link>>
         )?);
     }
     Ok(links)
+}
+
+/// True when every call is hooked on the BTF-typed raw tracepoints.
+pub fn uses_btf_hooks(skel: &MountsnoopSkel) -> bool {
+    skel.progs.btf_exit.autoload()
 }
 
 /// Tells the BPF program which threads were already inside a traced call

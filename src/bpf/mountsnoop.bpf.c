@@ -936,14 +936,15 @@ int exit_call(struct trace_event_raw_sys_exit *ctx)
  * per-call programs (user space loads one set or the other), so a call
  * pays one hook, not two.
  */
-static __always_inline __u32 raw_call(long nr, struct task_struct *task, __u8 *abi)
+static __always_inline __u32 raw_call(long nr, __u8 *abi)
 {
 	__u32 native = native_call(nr);
 	__u32 compat = compat_call(nr);
 
+	/* Every other system call on the host leaves here, at once. */
 	if (native == CALL_COUNT && compat == CALL_COUNT)
 		return CALL_COUNT;
-	if (in_compat_syscall(task)) {
+	if (in_compat_syscall((struct task_struct *)bpf_get_current_task())) {
 		*abi = ABI_COMPAT;
 		return compat != CALL_COUNT && (compat_calls & (1 << compat)) ? compat : CALL_COUNT;
 	}
@@ -951,13 +952,11 @@ static __always_inline __u32 raw_call(long nr, struct task_struct *task, __u8 *a
 	return native != CALL_COUNT && (native_calls & (1 << native)) ? native : CALL_COUNT;
 }
 
-SEC("raw_tp/sys_enter")
-int raw_enter(struct bpf_raw_tracepoint_args *ctx)
+static __always_inline int any_enter(struct pt_regs *regs, long nr)
 {
-	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	__u64 args[SYSCALL_ARGS];
 	__u8 abi = ABI_NATIVE;
-	__u32 call = raw_call(ctx->args[1], (struct task_struct *)bpf_get_current_task(), &abi);
+	__u32 call = raw_call(nr, &abi);
 
 	if (call == CALL_COUNT)
 		return 0;
@@ -968,14 +967,48 @@ int raw_enter(struct bpf_raw_tracepoint_args *ctx)
 	return on_enter(args, call, abi);
 }
 
+static __always_inline int any_exit(void *ctx, struct pt_regs *regs, long nr, long ret)
+{
+	__u8 abi = ABI_NATIVE;
+	__u32 call = raw_call(nr, &abi);
+
+	if (call == CALL_COUNT)
+		return 0;
+	return on_exit(ctx, call, ret, abi, regs);
+}
+
+SEC("raw_tp/sys_enter")
+int raw_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	return any_enter((struct pt_regs *)ctx->args[0], ctx->args[1]);
+}
+
 SEC("raw_tp/sys_exit")
 int raw_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-	__u8 abi = ABI_NATIVE;
-	__u32 call = raw_call(syscall_nr(regs), (struct task_struct *)bpf_get_current_task(), &abi);
 
-	if (call == CALL_COUNT)
-		return 0;
-	return on_exit(ctx, call, ctx->args[1], abi, regs);
+	return any_exit(ctx, regs, syscall_nr(regs), ctx->args[1]);
+}
+
+/*
+ * The same on the BTF-typed raw tracepoints, where the kernel allows them
+ * (BPF_PROG_TYPE_TRACING): the registers are a typed pointer, read with a
+ * plain load instead of a helper call, on every system call.
+ */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(btf_enter, struct pt_regs *regs, long nr)
+{
+	return any_enter(regs, nr);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(btf_exit, struct pt_regs *regs, long ret)
+{
+#if defined(__TARGET_ARCH_x86)
+	long nr = (int)regs->orig_ax;
+#else
+	long nr = (int)regs->syscallno;
+#endif
+	return any_exit(ctx, regs, nr, ret);
 }

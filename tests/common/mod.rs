@@ -168,7 +168,12 @@ impl Snoop {
     /// Starts mountsnoop with `args` and waits for its `Tracing` line;
     /// its stdout is read as it comes, into `Finished::stdout`.
     pub fn start(args: &[&str]) -> Snoop {
-        let mut snoop = Snoop::start_to(args, Stdio::piped());
+        Snoop::start_env(args, &[])
+    }
+
+    /// `start`, with `env` set for mountsnoop.
+    pub fn start_env(args: &[&str], env: &[(&str, &str)]) -> Snoop {
+        let mut snoop = Snoop::spawn(args, env, Stdio::piped());
         let mut out = snoop.take_stdout();
         snoop.stdout = Some(std::thread::spawn(move || {
             let mut buf = Vec::new();
@@ -182,8 +187,13 @@ impl Snoop {
     /// waits for its `Tracing` line. A piped stdout is the test's to read
     /// (`take_stdout`), or to leave unread.
     pub fn start_to(args: &[&str], stdout: Stdio) -> Snoop {
+        Snoop::spawn(args, &[], stdout)
+    }
+
+    fn spawn(args: &[&str], env: &[(&str, &str)], stdout: Stdio) -> Snoop {
         let mut child = Command::new(MOUNTSNOOP)
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(stdout)
             .stderr(Stdio::piped())

@@ -122,3 +122,40 @@ fn syscall_umount2_selects_the_old_umount_too() {
         assert_eq!(names, want, "--syscall {flag}");
     }
 }
+
+/// Where the kernel refuses BTF-typed tracing programs, mountsnoop falls
+/// back on the raw tracepoints; forced here, the same calls are seen: a
+/// 32-bit program's and a refused one's.
+#[test]
+fn the_raw_tracepoint_fallback_sees_the_same_calls() {
+    require_bpf!();
+    let snoop = Snoop::start_env(&["--json"], &[("MOUNTSNOOP_HOOK", "raw_tp")]);
+    // Its programs are the raw ones (no other mountsnoop loads them).
+    let progs = std::process::Command::new("bpftool")
+        .args(["prog", "show"])
+        .output()
+        .expect("bpftool (apt-get install bpftool)");
+    let progs = String::from_utf8_lossy(&progs.stdout);
+    assert!(progs.contains("name raw_exit"), "{progs}");
+    let calls32 = run_c("mount32", &[]);
+    let refused = run_c("seccomp", &["errno"]);
+    let done = snoop.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    let events: Vec<serde_json::Value> = done
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let of = |pids: &[u32]| -> Vec<&serde_json::Value> {
+        events
+            .iter()
+            .filter(|v| pids.contains(&(v["pid"].as_u64().unwrap() as u32)))
+            .collect()
+    };
+    let calls32 = of(&calls32);
+    assert!(calls32.len() >= 35, "{calls32:#?}");
+    assert!(calls32.iter().all(|v| v["abi"] == "i386"));
+    let refused = of(&refused);
+    assert_eq!(refused.len(), 4, "{refused:#?}");
+    assert!(refused.iter().all(|v| v["seccomp"] == "errno"));
+}
