@@ -34,8 +34,8 @@
 # Host needs: qemu-system-x86 busybox-static cpio zstd, and what
 # build-static.sh needs; for aarch64 also qemu-system-arm and the cross
 # compilers (gcc-aarch64-linux-gnu libc6-dev-arm64-cross libelf-dev:arm64
-# zlib1g-dev:arm64 gcc-arm-linux-gnueabihf libc6-dev-armhf-cross). Exit status 0 only if every kernel printed
-# "MOUNTSNOOP-VM-RESULT: PASS".
+# zlib1g-dev:arm64 gcc-arm-linux-gnueabihf libc6-dev-armhf-cross).
+# Exit status 0 only if every kernel printed "MOUNTSNOOP-VM-RESULT: PASS".
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
