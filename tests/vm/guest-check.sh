@@ -243,6 +243,17 @@ if [ -x "$BIN/mount32" ]; then
     [ "$n_abi" -eq "$n_json" ] ||
         fail "mount32 --json: only $n_abi of $n_json lines have \"abi\":\"$abi\""
     say "ok   mount32 --json: all $n_json lines have \"abi\":\"$abi\""
+
+    # With --no-32bit (no raw-tracepoint programs) none of its calls is
+    # seen: this kernel's per-call tracepoints skip 32-bit calls too.
+    start_snoop m32off --no-32bit
+    chroot "$m32root" /mount32 >"$WORK/mount32.pids" 2>"$WORK/mount32.stderr" ||
+        fail "mount32 exited with status $?: $(cat "$WORK/mount32.stderr")"
+    stop_snoop
+    read -r _ m32_parent m32_child <"$WORK/mount32.pids" || fail "mount32 printed no pids"
+    n_off=$({ calls_of "$m32_parent" "$WORK/m32off.out"; calls_of "$m32_child" "$WORK/m32off.out"; } | wc -l)
+    [ "$n_off" -eq 0 ] || fail "mount32 --no-32bit: $n_off lines, expected none"
+    say "ok   mount32 --no-32bit: no line (the per-call tracepoints skip its calls)"
     umount "$m32root"
 fi
 
