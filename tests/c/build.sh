@@ -2,6 +2,13 @@
 # Builds the C workload programs of tests/c/ into OUTDIR.
 #
 # Usage: tests/c/build.sh OUTDIR
+#        tests/c/build.sh --armhf OUTDIR
+#
+# --armhf builds only mount32, for 32-bit ARM (EABI, hard float), for the
+# arm64 QEMU matrix (tests/vm/run-matrix.sh --arch aarch64), which runs it
+# in an arm64 guest. It needs the cross compiler:
+#   apt-get install gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
+# (which, like the aarch64 one, does not go with gcc-multilib).
 #
 # Debian 12 packages needed (exactly these; NOT gcc-multilib, which
 # conflicts with the aarch64 cross compilers):
@@ -26,9 +33,25 @@ fail() {
     exit 1
 }
 
-[ $# -eq 1 ] || fail "usage: $0 OUTDIR"
+armhf=
+if [ "${1:-}" = --armhf ]; then
+    armhf=1
+    shift
+fi
+[ $# -eq 1 ] || fail "usage: $0 [--armhf] OUTDIR"
 out=$1
 src=$(cd "$(dirname "$0")" && pwd)
+
+if [ -n "$armhf" ]; then
+    cc=${CC:-arm-linux-gnueabihf-gcc}
+    command -v "$cc" >/dev/null 2>&1 ||
+        fail "$cc not found: apt-get install gcc-arm-linux-gnueabihf libc6-dev-armhf-cross"
+    mkdir -p "$out" || fail "cannot create $out"
+    # Static: the arm64 guest has no 32-bit loader or libc.
+    "$cc" -O2 -g -Wall -Wextra -static -o "$out/mount32" "$src/mount32.c" ||
+        fail "building mount32 for armhf failed: apt-get install gcc-arm-linux-gnueabihf libc6-dev-armhf-cross"
+    exit 0
+fi
 cc=${CC:-gcc}
 cflags="-O2 -g -Wall -Wextra -static"
 

@@ -159,3 +159,52 @@ fn the_raw_tracepoint_fallback_sees_the_same_calls() {
     assert_eq!(refused.len(), 4, "{refused:#?}");
     assert!(refused.iter().all(|v| v["seccomp"] == "errno"));
 }
+
+/// `tests/vm/expected-mount32.txt` is what this host prints for mount32's
+/// calls: the arm64 QEMU matrix checks that the armhf build's calls print
+/// the same, so the file must follow any change of the rendering.
+#[test]
+fn the_arm64_matrix_expects_what_the_host_prints_for_mount32() {
+    require_bpf!();
+    let snoop = Snoop::start(&[]);
+    let pids = run_c("mount32", &[]);
+    let done = snoop.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    // As guest-check.sh normalizes: the temporary directory is BASE, a
+    // pointer (a stack address) is ADDR.
+    let normalize = |call: &str| {
+        let mut call = without_addresses(call);
+        let prefix = "/tmp/mountsnoop-test.";
+        while let Some(at) = call.find(prefix) {
+            call.replace_range(at..at + prefix.len() + 6, "BASE");
+        }
+        call
+    };
+    let mut ours: Vec<String> = lines(&done.stdout)
+        .iter()
+        .filter(|l| pids.contains(&l.pid))
+        .map(|l| normalize(&l.call))
+        .collect();
+    // A kernel older than 6.15 has no open_tree_attr: not traced there.
+    let has_open_tree_attr = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
+        .iter()
+        .any(|t| {
+            std::path::Path::new(t)
+                .join("events/syscalls/sys_enter_open_tree_attr")
+                .is_dir()
+        });
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vm/expected-mount32.txt");
+    let mut expected: Vec<String> = std::fs::read_to_string(file)
+        .expect("read tests/vm/expected-mount32.txt")
+        .lines()
+        .filter(|l| has_open_tree_attr || !l.starts_with("open_tree_attr("))
+        .map(normalize)
+        .collect();
+    ours.sort();
+    expected.sort();
+    assert_eq!(
+        ours, expected,
+        "mount32's calls on this host vs tests/vm/expected-mount32.txt \
+         (regenerate it from this output if the rendering changed on purpose)"
+    );
+}
