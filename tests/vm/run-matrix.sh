@@ -15,10 +15,11 @@
 #   ^linux-image-6\.1\.0-[0-9]+-arm64-unsigned$          (Debian 12)
 #   ^linux-image-6\.12\.[0-9]+\+deb12-arm64-unsigned$    (Debian 12, 6.12)
 # is chosen with apt-cache and fetched with apt-get download; nothing is
-# installed on the host. The aarch64 guests also run mount32 (tests/c)
-# built for 32-bit ARM (armhf), whose calls must be seen as "abi":"arm"
-# and printed as the host prints the i386 build's; their busybox is
-# Debian's arm64 busybox-static, fetched the same way. Environment:
+# installed on the host. The guests also run mount32 (tests/c) built for
+# their 32-bit ABI, i386 or 32-bit ARM (armhf), whose calls must be seen
+# as "abi":"i386" or "abi":"arm" and printed as the host prints the i386
+# build's; the aarch64 guests' busybox is Debian's arm64 busybox-static,
+# fetched the same way. Environment:
 #   MOUNTSNOOP_VM_CACHE    downloads, unpacked kernels, logs
 #                          (default ~/.cache/mountsnoop-vm)
 #   MOUNTSNOOP_VM_TIMEOUT  seconds one VM may take (default 120; 300 for
@@ -132,19 +133,24 @@ done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# The 32-bit program, for the arm64 guests: 32-bit ARM, static.
+# The 32-bit program, static: i386 for the x86-64 guests, 32-bit ARM for
+# the arm64 ones. Its calls prove the 32-bit hooks on each kernel.
 mount32=
-if [[ $arch == aarch64 ]]; then
-    if [[ -x $bin/mount32 ]]; then
-        mount32=$bin/mount32
-    else
-        say "building mount32 for 32-bit ARM (tests/c/build.sh --armhf)"
-        "$here/../c/build.sh" --armhf "$work/c" >&2 || die "tests/c/build.sh --armhf failed"
-        mount32=$work/c/mount32
-    fi
-    is_static "$mount32" && [[ $(machine "$mount32") == ARM ]] ||
-        die "$mount32 is not a static 32-bit ARM executable (tests/c/build.sh --armhf)"
+if [[ -x $bin/mount32 ]]; then
+    mount32=$bin/mount32
+elif [[ $arch == aarch64 ]]; then
+    say "building mount32 for 32-bit ARM (tests/c/build.sh --armhf)"
+    "$here/../c/build.sh" --armhf "$work/c" >&2 || die "tests/c/build.sh --armhf failed"
+    mount32=$work/c/mount32
+else
+    say "building mount32 for i386 (tests/c/build.sh)"
+    "$here/../c/build.sh" "$work/c" >&2 || die "tests/c/build.sh failed"
+    mount32=$work/c/mount32
 fi
+want32=ARM
+[[ $arch == aarch64 ]] || want32="Intel 80386"
+is_static "$mount32" && [[ $(machine "$mount32") == "$want32" ]] ||
+    die "$mount32 is not a static $want32 executable (tests/c/build.sh)"
 
 # --- kernels: a private apt state, so the host's sources stay untouched ---
 
