@@ -700,11 +700,7 @@ pub fn alone_and_strace(
     assert!(status.success(), "{cmd:?}: {status}");
     let done = snoop.stop();
     assert!(done.status.success(), "{}", done.stderr);
-    let events: Vec<serde_json::Value> = done
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("JSON"))
-        .collect();
+    let events = json_lines(&done.stdout);
     // The command's process and its descendants, by their parents.
     let id = |v: &serde_json::Value, key: &str| v[key].as_u64().expect("an id") as u32;
     let mut family = BTreeSet::from([root]);
@@ -758,4 +754,20 @@ pub fn assert_same_processes(ours: &[Vec<String>], theirs: &[Vec<String>]) {
             "process {i}: only mountsnoop (alone) printed {mine:#?}\nonly strace (separate run) printed {strace:#?}"
         );
     }
+}
+
+/// Every line of a `--json` run, parsed.
+pub fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
+        .collect()
+}
+
+/// The events of a `--json` run that processes `pids` made.
+pub fn json_events_of(stdout: &str, pids: &[u32]) -> Vec<serde_json::Value> {
+    json_lines(stdout)
+        .into_iter()
+        .filter(|v| pids.contains(&(v["pid"].as_u64().expect("a pid") as u32)))
+        .collect()
 }

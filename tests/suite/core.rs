@@ -254,17 +254,7 @@ fn per_call_tracepoints_see_every_64_bit_call() {
     let refused = run_c("seccomp", &["errno"]);
     let done = snoop.stop();
     assert!(done.status.success(), "{}", done.stderr);
-    let events: Vec<serde_json::Value> = done
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let of = |pids: &[u32]| -> Vec<&serde_json::Value> {
-        events
-            .iter()
-            .filter(|v| pids.contains(&(v["pid"].as_u64().unwrap() as u32)))
-            .collect()
-    };
+    let of = |pids: &[u32]| json_events_of(&done.stdout, pids);
     assert_eq!(of(&[core]).len(), CORE_CALLS);
     let refused = of(&refused);
     assert_eq!(refused.len(), 4, "{refused:#?}");

@@ -136,11 +136,7 @@ fn a_full_inflight_map_still_shows_every_call() {
     storm(); // 7 calls, entries and all
     let done = snoop.stop();
     assert!(done.status.success());
-    let events: Vec<serde_json::Value> = done
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let events = json_lines(&done.stdout);
     // The 3 hanging calls end ENOTCONN once released: 2 had room, the
     // third is shown from its exit.
     let failed: Vec<&serde_json::Value> =

@@ -6,14 +6,6 @@ use crate::common::*;
 const CALLS: &str = "mount,umount2,fsopen,move_mount";
 
 /// The JSON events of `pids`.
-fn events_of(stdout: &str, pids: &[u32]) -> Vec<serde_json::Value> {
-    stdout
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .filter(|v| pids.contains(&(v["pid"].as_u64().unwrap() as u32)))
-        .collect()
-}
-
 /// `seccomp MODE` alone under mountsnoop, and its calls under a separate
 /// strace run: the same CALL text, process by process; returns our
 /// events of the calls' process.
@@ -23,7 +15,7 @@ fn refused(mode: &str) -> Vec<serde_json::Value> {
     let pids = run_c("seccomp", &[mode]);
     let done = snoop.stop();
     assert!(done.status.success(), "{}", done.stderr);
-    let ours = events_of(&done.stdout, &pids);
+    let ours = json_events_of(&done.stdout, &pids);
     let texts: Vec<(u32, String)> = ours
         .iter()
         .map(|v| {
@@ -48,7 +40,7 @@ fn refused(mode: &str) -> Vec<serde_json::Value> {
         "mountsnoop {ours:#?}\nstrace {theirs:#?}"
     );
     assert!(!done.stderr.contains("Lost"), "{}", done.stderr);
-    events_of(&done.stdout, &pids)
+    json_events_of(&done.stdout, &pids)
 }
 
 fn verdicts(events: &[serde_json::Value]) -> Vec<(String, String)> {
@@ -155,7 +147,7 @@ fn failed_filter_and_summary_count_refusals() {
     let failed = failed.stop();
     let summary = summary.stop();
     assert_eq!(
-        events_of(&failed.stdout, &pids).len(),
+        json_events_of(&failed.stdout, &pids).len(),
         4,
         "{}",
         failed.stdout

@@ -16,11 +16,8 @@ fn ours_and_strace(name: &str, args: &[&str]) -> (Vec<Seen>, Vec<Vec<String>>) {
     let pids = run_c(name, args);
     let done = snoop.stop();
     assert!(done.status.success(), "{}", done.stderr);
-    let ours: Vec<Seen> = done
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .filter(|v| pids.contains(&(v["pid"].as_u64().unwrap() as u32)))
+    let ours: Vec<Seen> = json_events_of(&done.stdout, &pids)
+        .into_iter()
         .map(|v| {
             (
                 v["pid"].as_u64().unwrap() as u32,
@@ -141,17 +138,7 @@ fn the_raw_tracepoint_fallback_sees_the_same_calls() {
     let refused = run_c("seccomp", &["errno"]);
     let done = snoop.stop();
     assert!(done.status.success(), "{}", done.stderr);
-    let events: Vec<serde_json::Value> = done
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let of = |pids: &[u32]| -> Vec<&serde_json::Value> {
-        events
-            .iter()
-            .filter(|v| pids.contains(&(v["pid"].as_u64().unwrap() as u32)))
-            .collect()
-    };
+    let of = |pids: &[u32]| json_events_of(&done.stdout, pids);
     let calls32 = of(&calls32);
     assert!(calls32.len() >= 35, "{calls32:#?}");
     assert!(calls32.iter().all(|v| v["abi"] == "i386"));
