@@ -9,13 +9,14 @@
  * real arguments and the result the process saw. This program makes such
  * calls with known arguments and known results.
  *
- * Usage: seccomp errno|trap|kill|notif|notif-continue|storm N
+ * Usage: seccomp errno|errno32|trap|kill|notif|notif-continue|storm N
  *
  * The process sets up the private tmpfs BASE (testns.h; those mounts are
  * made before any filter exists) and the directory BASE/a, then forks. The CHILD sets
  * PR_SET_NO_NEW_PRIVS, installs a classic-BPF filter (written by hand:
- * anything that is not an x86_64 call is allowed; the listed x86_64 calls
- * get the mode's action; everything else is allowed) and makes the calls
+ * anything that is not an x86_64 call (an i386 call, in errno32) is
+ * allowed; the listed calls get the mode's action; everything else is
+ * allowed) and makes the calls
  * below. The parent supervises (notif modes), waits, and cleans up, so
  * the clean-up is never refused and BASE is always removed. Only the
  * child's calls are the scenario: stdout is one line, "pids CHILD".
@@ -26,6 +27,12 @@
  *             fsopen("tmpfs", FSOPEN_CLOEXEC) = -1 EACCES
  *             move_mount(-1, "", AT_FDCWD, BASE/a, MOVE_MOUNT_F_EMPTY_PATH)
  *                                                      = -1 EACCES
+ *   errno32 i386 mount, umount2, umount (through int $0x80, strings below
+ *             4 GiB) -> SECCOMP_RET_ERRNO(EACCES); the filter matches
+ *             AUDIT_ARCH_I386:
+ *             mount("none", BASE/a, "tmpfs", MS_NOSUID, "size=1m") = -1 EACCES
+ *             umount2(BASE/a, 0) = -1 EACCES
+ *             umount(BASE/a) = -1 EACCES
  *   trap    mount -> SECCOMP_RET_TRAP; a SIGSYS handler records the call
  *             and returns; the call then returns its own number:
  *             mount("none", BASE/a, "tmpfs", MS_NOSUID, "size=1m") = 165
@@ -51,6 +58,7 @@
  * Exit status: see testns.h (kill mode: see above).
  */
 #include "testns.h"
+#include "int80.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -89,13 +97,14 @@ _Static_assert(SYS_fsopen == NR64_FSOPEN, "x86_64 fsopen");
 
 /*
  * [0]      A = arch
- * [1]      A == AUDIT_ARCH_X86_64 ? next : allow
+ * [1]      A == arch (AUDIT_ARCH_X86_64, or AUDIT_ARCH_I386) ? next : allow
  * [2]      A = nr
  * [3+i]    A == nrs[i] ? action : next
  * [3+n]    allow
  * [4+n]    action
  */
-static long install_filter(const int *nrs, int n, uint32_t action, unsigned int flags)
+static long install_arch_filter(uint32_t arch, const int *nrs, int n, uint32_t action,
+                                unsigned int flags)
 {
     struct sock_filter f[MAX_NRS + 5];
     struct sock_fprog prog;
@@ -103,8 +112,8 @@ static long install_filter(const int *nrs, int n, uint32_t action, unsigned int 
 
     f[len++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
                                             offsetof(struct seccomp_data, arch));
-    f[len++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64,
-                                            0, (uint8_t)(n + 1));
+    f[len++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 0,
+                                            (uint8_t)(n + 1));
     f[len++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
                                             offsetof(struct seccomp_data, nr));
     for (i = 0; i < n; i++)
@@ -118,6 +127,11 @@ static long install_filter(const int *nrs, int n, uint32_t action, unsigned int 
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         setup_fail("prctl(PR_SET_NO_NEW_PRIVS)");
     return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+}
+
+static long install_filter(const int *nrs, int n, uint32_t action, unsigned int flags)
+{
+    return install_arch_filter(AUDIT_ARCH_X86_64, nrs, n, action, flags);
 }
 
 static void install_or_fail(const int *nrs, int n, uint32_t action)
@@ -146,6 +160,28 @@ static int child_errno(void)
     want_err("move_mount",
              kret(syscall(NR64_MOVE_MOUNT, -1, "", AT_FDCWD, a, MOVE_MOUNT_F_EMPTY_PATH)),
              EACCES);
+    return scenario_status();
+}
+
+/* The i386 calls through int $0x80: seccomp sees them as AUDIT_ARCH_I386
+ * with the i386 numbers, and the per-call tracepoints never do. */
+static const int errno32_nrs[] = { NR32_MOUNT, NR32_UMOUNT2, NR32_UMOUNT };
+
+static int child_errno32(void)
+{
+    uint32_t none, a, tmpfs, size;
+
+    map_low_mem();
+    none = low_str("none");
+    a = low_str(at("a"));
+    tmpfs = low_str("tmpfs");
+    size = low_str("size=1m");
+    if (install_arch_filter(AUDIT_ARCH_I386, errno32_nrs, 3,
+                            SECCOMP_RET_ERRNO | (EACCES & SECCOMP_RET_DATA), 0) != 0)
+        setup_fail("installing the seccomp filter");
+    want_err("int80 mount", int80(NR32_MOUNT, none, a, tmpfs, MS_NOSUID, size), EACCES);
+    want_err("int80 umount2", int80(NR32_UMOUNT2, a, 0, 0, 0, 0), EACCES);
+    want_err("int80 umount", int80(NR32_UMOUNT, a, 0, 0, 0, 0), EACCES);
     return scenario_status();
 }
 
@@ -369,13 +405,13 @@ static int verbose_child_status(pid_t child, int status)
 static void usage(void) __attribute__((noreturn));
 static void usage(void)
 {
-    fprintf(stderr, "usage: seccomp errno|trap|kill|notif|notif-continue|storm N\n");
+    fprintf(stderr, "usage: seccomp errno|errno32|trap|kill|notif|notif-continue|storm N\n");
     exit(EXIT_SETUP);
 }
 
 int main(int argc, char **argv)
 {
-    enum { ERRNO, TRAP, KILL, NOTIF, NOTIF_CONTINUE, STORM } mode;
+    enum { ERRNO, ERRNO32, TRAP, KILL, NOTIF, NOTIF_CONTINUE, STORM } mode;
     unsigned long storm_n = 0;
     int sv[2] = { -1, -1 };
     int listener = -1, sup_status = 0, status, code;
@@ -386,6 +422,8 @@ int main(int argc, char **argv)
         usage();
     if (strcmp(argv[1], "errno") == 0 && argc == 2)
         mode = ERRNO;
+    else if (strcmp(argv[1], "errno32") == 0 && argc == 2)
+        mode = ERRNO32;
     else if (strcmp(argv[1], "trap") == 0 && argc == 2)
         mode = TRAP;
     else if (strcmp(argv[1], "kill") == 0 && argc == 2)
@@ -422,6 +460,7 @@ int main(int argc, char **argv)
     if (child == 0) {
         switch (mode) {
         case ERRNO: _exit(child_errno());
+        case ERRNO32: _exit(child_errno32());
         case TRAP: _exit(child_trap());
         case KILL: _exit(child_kill());
         case NOTIF: close(sv[0]); _exit(child_notif(sv[1], 0));

@@ -3,7 +3,8 @@
 
 use crate::common::*;
 
-const CALLS: &str = "mount,umount2,fsopen,move_mount";
+// umount: the i386 one-argument call (errno32).
+const CALLS: &str = "mount,umount2,umount,fsopen,move_mount";
 
 /// The JSON events of `pids`.
 /// `seccomp MODE` alone under mountsnoop, and its calls under a separate
@@ -74,6 +75,34 @@ fn seccomp_errno() {
         .iter()
         .all(|v| v["error"] == "EACCES" && v["entry_seen"] == false));
     // Arguments from the registers, strings read at exit and marked.
+    assert_eq!(
+        events[0]["arg_state"]["target"],
+        serde_json::json!(["read_at_exit"])
+    );
+}
+
+/// 32-bit calls (int $0x80) that an AUDIT_ARCH_I386 filter refuses: the
+/// per-call tracepoints see neither their entry nor their exit, the raw
+/// exit hook sees both facts that matter (the refusal and the i386 ABI).
+#[test]
+fn seccomp_errno_on_32_bit_calls() {
+    require_bpf!();
+    let events = refused("errno32");
+    assert_eq!(
+        verdicts(&events),
+        [
+            ("mount", "errno"),
+            ("umount2", "errno"),
+            ("umount", "errno")
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    assert!(
+        events
+            .iter()
+            .all(|v| v["error"] == "EACCES" && v["entry_seen"] == false && v["abi"] == "i386"),
+        "{events:#?}"
+    );
     assert_eq!(
         events[0]["arg_state"]["target"],
         serde_json::json!(["read_at_exit"])
