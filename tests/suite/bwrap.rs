@@ -80,3 +80,65 @@ fn bwrap_sandbox_alone_matches_a_separate_strace_run() {
     assert!(ours.iter().map(Vec::len).sum::<usize>() >= 20, "{ours:#?}");
     assert_same_processes(&ours, &theirs);
 }
+
+/// bubblewrap with a flatpak-shaped filter built by libseccomp
+/// (`tests/bwrap-filter.py`, passed as `--seccomp 3`): bwrap's own set-up
+/// runs; inside, util-linux mount and umount are refused. Every call, run
+/// or refused, is printed as a separate strace run prints it.
+#[test]
+fn bwrap_with_a_libseccomp_filter_matches_a_separate_strace_run() {
+    require_bpf!();
+    let dir = temp_dir("bwrap-seccomp-filter");
+    let filter = dir.join("filter.bpf");
+    let made = std::process::Command::new("/usr/bin/python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/bwrap-filter.py"
+        ))
+        .arg(&filter)
+        .status()
+        .expect("run /usr/bin/python3");
+    assert!(
+        made.success(),
+        "tests/bwrap-filter.py failed: apt-get install python3-seccomp"
+    );
+    // The processes compared are found through the calls' parents, so no
+    // process between the command's and the calls may be without calls:
+    // `exec` makes the shell the outer bwrap, and `--as-pid-1` makes the
+    // inner bwrap (whose calls build the sandbox) the shell that runs the
+    // refused commands.
+    let inside = "mount -t tmpfs none /tmp; umount /tmp; mount --bind /tmp /mnt; true";
+    let script = format!(
+        "exec {} --seccomp 3 {} --as-pid-1 sh -c '{inside}' 3<{}",
+        BWRAP[0],
+        BWRAP[1..BWRAP.len() - 1].join(" "),
+        filter.display()
+    );
+    let (ours, theirs) = alone_and_strace(
+        "bwrap-seccomp",
+        STRACE_CALLS,
+        &[],
+        &["sh", "-c", &script],
+        &[],
+        str::to_string,
+    );
+    assert_same_processes(&ours, &theirs);
+    let all: Vec<&String> = ours.iter().flatten().collect();
+    for refused in [
+        r#"mount("none", "/tmp", "tmpfs", "#,
+        r#"umount2("/tmp", 0) = -1 EPERM"#,
+        r#"mount("/tmp", "/mnt", "#,
+    ] {
+        assert!(
+            all.iter()
+                .any(|c| c.starts_with(refused)
+                    && c.ends_with("= -1 EPERM (Operation not permitted)")),
+            "no refused {refused}: {all:#?}"
+        );
+    }
+    // bwrap's own set-up ran (pivot_root is refused only inside).
+    assert!(
+        all.iter().any(|c| *c == r#"pivot_root(".", ".") = 0"#),
+        "{all:#?}"
+    );
+}
