@@ -67,6 +67,12 @@ pub struct Cli {
     #[arg(short = 'T', long = "latency")]
     pub latency: bool,
 
+    /// Show what each fd refers to, as strace -y does: 3</tmp>,
+    /// AT_FDCWD</home>, = 4<anon_inode:[fscontext]> (resolved in the
+    /// kernel at the time of the call)
+    #[arg(short = 'y', long = "decode-fds")]
+    pub decode_fds: bool,
+
     /// Print one JSON object per event per line, no header
     #[arg(short = 'j', long = "json", conflicts_with = "detailed")]
     pub json: bool,

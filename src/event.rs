@@ -2,7 +2,9 @@
 
 use anyhow::{bail, Result};
 
-use crate::skel::types::{abi as abi_id, arg_state, event_header, origin as origin_id};
+use crate::skel::types::{
+    abi as abi_id, arg_state, event_header, name_slot, name_state, origin as origin_id,
+};
 use crate::syscalls::Syscall;
 
 // `enum arg_state` of bpf/mountsnoop.h, as the byte `arg_state[i]` holds.
@@ -30,6 +32,87 @@ pub enum ArgData<'a> {
     Unreadable,
     /// A string with no end as far as strace reads (it shows the address).
     Unterminated,
+}
+
+/// The name slots of `enum name_slot`.
+pub const NAME_RET: usize = name_slot::NAME_RET.0 as usize;
+pub const NAME_CWD: usize = name_slot::NAME_CWD.0 as usize;
+pub const NAME_ROOT: usize = name_slot::NAME_ROOT.0 as usize;
+pub const NAME_CGROUP: usize = name_slot::NAME_CGROUP.0 as usize;
+pub const NAME_CGROUP_V1: usize = name_slot::NAME_CGROUP_V1.0 as usize;
+const NAME_SLOTS: usize = name_slot::NAME_SLOTS.0 as usize;
+/// In `names.flags`: the file was deleted.
+const NAME_DELETED: u8 = 1;
+
+/// What the kernel side resolved into one name slot, at the time of the
+/// call: a path (an fd's, a directory's, a cgroup's), or what makes the
+/// name of a file that has no path (an anon inode, a pipe, a socket).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Name<'a> {
+    /// Not asked for.
+    None,
+    /// A path, as its components the last first, each ended by a NUL.
+    Path {
+        components: &'a [u8],
+        /// The walk stopped short of the root: the top is missing.
+        cut: bool,
+        /// The file was deleted (strace's `(deleted)`).
+        deleted: bool,
+    },
+    /// A file with a made-up name: its filesystem's magic, its inode
+    /// number and its dentry's name.
+    Pseudo {
+        magic: u64,
+        ino: u64,
+        name: &'a [u8],
+    },
+    /// No such open fd.
+    NotOpen,
+}
+
+/// Filesystems whose files have made-up names (uapi/linux/magic.h).
+const ANON_INODE_FS_MAGIC: u64 = 0x0904_1934;
+const PIPEFS_MAGIC: u64 = 0x5049_5045;
+const SOCKFS_MAGIC: u64 = 0x534f_434b;
+
+impl Name<'_> {
+    /// The text /proc/PID/fd would show (without `(deleted)`), and
+    /// whether the top of the path is missing. None when nothing was
+    /// resolved.
+    pub fn text(&self) -> Option<(Vec<u8>, bool)> {
+        match *self {
+            Name::None | Name::NotOpen => None,
+            Name::Path {
+                components, cut, ..
+            } => {
+                let mut path = Vec::with_capacity(components.len() + 1);
+                let parts = components.strip_suffix(b"\0").unwrap_or(components);
+                if !parts.is_empty() {
+                    for part in parts.split(|&b| b == 0).rev() {
+                        path.push(b'/');
+                        path.extend_from_slice(part);
+                    }
+                }
+                if path.is_empty() {
+                    path.push(b'/');
+                }
+                Some((path, cut))
+            }
+            Name::Pseudo { magic, ino, name } => Some((
+                match magic {
+                    ANON_INODE_FS_MAGIC => [b"anon_inode:", name].concat(),
+                    PIPEFS_MAGIC => format!("pipe:[{ino}]").into_bytes(),
+                    SOCKFS_MAGIC => format!("socket:[{ino}]").into_bytes(),
+                    _ => name.to_vec(),
+                },
+                false,
+            )),
+        }
+    }
+
+    pub fn deleted(&self) -> bool {
+        matches!(self, Name::Path { deleted: true, .. })
+    }
 }
 
 /// Which system call table the call came through.
@@ -96,6 +179,9 @@ pub struct Event<'a> {
     /// Bit i: argument i, read again as the call returned, no longer
     /// held what was read as it started.
     changed: u8,
+    names: [Name<'a>; NAME_SLOTS],
+    /// Print fds with what they refer to (-y), as `strace -y` does.
+    pub fd_paths: bool,
 }
 
 impl<'a> Event<'a> {
@@ -176,6 +262,7 @@ impl<'a> Event<'a> {
                 changed |= 1 << i;
             }
         }
+        let names = parse_names(&header, bytes)?;
         Ok(Event {
             header,
             call,
@@ -183,6 +270,8 @@ impl<'a> Event<'a> {
             origin,
             data,
             changed,
+            names,
+            fd_paths: false,
         })
     }
 
@@ -214,6 +303,17 @@ impl<'a> Event<'a> {
         self.header.read_after_call & (1 << i) != 0
     }
 
+    /// What name slot `slot` holds (`NAME_ARG0 + i` is argument i's fd).
+    pub fn name(&self, slot: usize) -> Name<'a> {
+        self.names.get(slot).copied().unwrap_or(Name::None)
+    }
+
+    /// The names were resolved as the call returned (the call was refused
+    /// before it ran, or the entry could not keep them).
+    pub fn names_at_exit(&self) -> bool {
+        self.header.names_at_exit != 0
+    }
+
     pub fn comm(&self) -> &[u8] {
         c_chars(&self.header.comm)
     }
@@ -221,6 +321,45 @@ impl<'a> Event<'a> {
     pub fn pcomm(&self) -> &[u8] {
         c_chars(&self.header.pcomm)
     }
+}
+
+/// The name slots of an event, checked against its data.
+fn parse_names<'a>(header: &event_header, bytes: &'a [u8]) -> Result<[Name<'a>; NAME_SLOTS]> {
+    let mut names = [Name::None; NAME_SLOTS];
+    let n = &header.names;
+    for (i, slot) in names.iter_mut().enumerate() {
+        let (off, len) = (usize::from(n.off[i]), usize::from(n.len[i]));
+        let state = u32::from(n.state[i]);
+        if state == name_state::NAME_NONE.0 {
+            continue;
+        }
+        if state == name_state::NAME_NOT_OPEN.0 {
+            *slot = Name::NotOpen;
+            continue;
+        }
+        let Some(data) = bytes.get(off..off + len) else {
+            bail!("name {i} claims bytes {off}..{}, past the data", off + len);
+        };
+        *slot = match state {
+            s if s == name_state::NAME_PATH.0 || s == name_state::NAME_PATH_CUT.0 => Name::Path {
+                components: data,
+                cut: s == name_state::NAME_PATH_CUT.0,
+                deleted: n.flags[i] & NAME_DELETED != 0,
+            },
+            s if s == name_state::NAME_PSEUDO.0 => {
+                let (Some(magic), Some(ino)) = (data.get(..8), data.get(8..16)) else {
+                    bail!("name {i} is too short for a pseudo file");
+                };
+                Name::Pseudo {
+                    magic: u64::from_ne_bytes(magic.try_into()?),
+                    ino: u64::from_ne_bytes(ino.try_into()?),
+                    name: &data[16..],
+                }
+            }
+            other => bail!("name {i} has unknown state {other}"),
+        };
+    }
+    Ok(names)
 }
 
 /// The bytes of a fixed-size C string up to its NUL.
@@ -236,6 +375,7 @@ fn c_chars(chars: &[i8]) -> &[u8] {
 pub mod build {
     use super::*;
 
+    #[derive(Clone)]
     pub struct Sample {
         pub header: event_header,
         pub data: Vec<u8>,
@@ -277,6 +417,42 @@ pub mod build {
             self.header.again_off[i] = self.data.len() as u16;
             self.header.again_len[i] = bytes.len() as u16;
             self.data.extend_from_slice(bytes);
+            self.header.data_len = self.data.len() as u16;
+            self
+        }
+
+        /// Name slot `slot` as a path of `components`, the last first.
+        pub fn name(self, slot: usize, components: &[&str]) -> Sample {
+            self.path_name(slot, components, name_state::NAME_PATH.0 as u8)
+        }
+
+        /// The same, walked only part of the way up.
+        pub fn cut_name(self, slot: usize, components: &[&str]) -> Sample {
+            self.path_name(slot, components, name_state::NAME_PATH_CUT.0 as u8)
+        }
+
+        fn path_name(mut self, slot: usize, components: &[&str], state: u8) -> Sample {
+            let start = self.data.len();
+            for c in components {
+                self.data.extend_from_slice(c.as_bytes());
+                self.data.push(0);
+            }
+            self.header.names.state[slot] = state;
+            self.header.names.off[slot] = start as u16;
+            self.header.names.len[slot] = (self.data.len() - start) as u16;
+            self.header.data_len = self.data.len() as u16;
+            self
+        }
+
+        /// Name slot `slot` as a file with a made-up name.
+        pub fn pseudo_name(mut self, slot: usize, magic: u64, ino: u64, name: &str) -> Sample {
+            let start = self.data.len();
+            self.data.extend_from_slice(&magic.to_ne_bytes());
+            self.data.extend_from_slice(&ino.to_ne_bytes());
+            self.data.extend_from_slice(name.as_bytes());
+            self.header.names.state[slot] = name_state::NAME_PSEUDO.0 as u8;
+            self.header.names.off[slot] = start as u16;
+            self.header.names.len[slot] = (self.data.len() - start) as u16;
             self.header.data_len = self.data.len() as u16;
             self
         }

@@ -110,6 +110,7 @@ fn run(cli: &Cli) -> Result<()> {
         );
     }
     let mut sink = Sink::new(format_for(cli), clock::Clock::new(), cli.max_events);
+    sink.decode_fds(cli.decode_fds);
     if let Some(m) = &metrics {
         let m = m.clone();
         sink.on_event(Box::new(move |call, ret| match call {
@@ -225,6 +226,10 @@ fn filters(cli: &Cli, calls: Vec<Syscall>) -> Result<tracer::Filters> {
         compat: !cli.no_32bit,
         // The default columns and --summary do not show the parent.
         want_parent: cli.parent_process || cli.json || cli.detailed,
+        want_fd_paths: cli.decode_fds,
+        // JSON and the detailed block give each path argument's absolute form.
+        want_abs_paths: cli.json || cli.detailed,
+        want_cgroup: cli.json || cli.detailed,
     })
 }
 

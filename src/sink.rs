@@ -54,6 +54,7 @@ pub struct Sink {
     pub changed_args: u64,
     pub malformed: u64,
     on_event: Option<EventHook>,
+    decode_fds: bool,
 }
 
 /// Told of each event rendered (its call and return value), and of
@@ -88,6 +89,7 @@ impl Sink {
             changed_args: 0,
             malformed: 0,
             on_event: None,
+            decode_fds: false,
         }
     }
 
@@ -97,6 +99,11 @@ impl Sink {
 
     pub fn closed(&self) -> bool {
         self.closed
+    }
+
+    /// Print what fds refer to (-y).
+    pub fn decode_fds(&mut self, on: bool) {
+        self.decode_fds = on;
     }
 
     /// True once --max-events events were printed.
@@ -186,7 +193,8 @@ impl Sink {
     fn render(&mut self, offset: usize, len: usize) {
         let data = &self.arena[offset..offset + len];
         match Event::parse(data) {
-            Ok(event) => {
+            Ok(mut event) => {
+                event.fd_paths = self.decode_fds;
                 let desc = self.format.event(&event, &self.clock, &mut self.buf);
                 self.events += 1;
                 if let Some(hook) = &mut self.on_event {

@@ -97,6 +97,18 @@ impl Syscall {
     }
 
     /// Argument names, as in the man pages.
+    /// The call returns a new fd on success.
+    pub fn returns_fd(self) -> bool {
+        matches!(
+            self,
+            Syscall::Fsopen
+                | Syscall::Fsmount
+                | Syscall::OpenTree
+                | Syscall::Fspick
+                | Syscall::OpenTreeAttr
+        )
+    }
+
     pub fn arg_names(self) -> &'static [&'static str] {
         match self {
             Syscall::Mount => &["source", "target", "filesystemtype", "mountflags", "data"],

@@ -30,6 +30,12 @@ pub struct Filters {
     pub compat: bool,
     /// Read the caller's parent (pid and comm): only outputs showing it.
     pub want_parent: bool,
+    /// Resolve fd arguments and returned fds (-y).
+    pub want_fd_paths: bool,
+    /// Resolve the directories relative path arguments start from.
+    pub want_abs_paths: bool,
+    /// Read the caller's cgroup paths.
+    pub want_cgroup: bool,
 }
 
 /// Kernel-side counts of events that never reached the perf buffer, and
@@ -123,6 +129,9 @@ pub fn load<'obj>(
     rodata.filter_cgroup_on = filters.cgroup.is_some();
     rodata.failed_only = filters.failed_only;
     rodata.want_parent = filters.want_parent;
+    rodata.want_fd_paths = filters.want_fd_paths;
+    rodata.want_abs_paths = filters.want_abs_paths;
+    rodata.want_cgroup = filters.want_cgroup;
 
     // A scratch slot per CPU that may ever run a program.
     let cpus = libbpf_rs::num_possible_cpus().context("counting the possible CPUs failed")? as u32;

@@ -26,6 +26,12 @@ const volatile char filter_comm[TASK_COMM_LEN] = {};
 const volatile __u64 filter_mnt_ns = 0;
 const volatile bool filter_cgroup_on = false;
 const volatile bool failed_only = false;
+/* -y: resolve every fd argument, and every fd a call returns. */
+const volatile bool want_fd_paths = false;
+/* Resolve the directory each relative path argument starts from. */
+const volatile bool want_abs_paths = false;
+/* Read the caller's cgroup paths. */
+const volatile bool want_cgroup = false;
 /* Read the parent's pid and comm only for outputs that show them. */
 const volatile bool want_parent = true;
 /*
@@ -84,6 +90,8 @@ enum read_kind _read_kind_for_btf = READ_NONE;
 enum abi _abi_for_btf = ABI_NATIVE;
 enum origin _origin_for_btf = ORIGIN_CALL;
 enum stat_id _stat_id_for_btf = STAT_ARGS_MAP_FULL;
+enum name_slot _name_slot_for_btf = NAME_ARG0;
+enum name_state _name_state_for_btf = NAME_NONE;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -434,6 +442,411 @@ __noinline int read_event_args(__u32 call, __u32 off, __u32 mask)
 	return read_args(e->data, &e->hdr.ad, e->hdr.args, call, off, mask);
 }
 
+/* ---- paths resolved in the kernel, at the time of the call ---- */
+
+#define AT_FDCWD -100
+/* In a path's `base`: not a path argument; a path relative to the cwd. */
+#define BASE_NONE 0xff
+#define BASE_CWD 0xfe
+
+/* fsconfig commands whose aux is an fd, and whose value is a path. */
+#define FSCONFIG_SET_FD 5
+
+struct kernfs_node___parent {
+	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
+struct kernfs_node___dunder_parent {
+	struct kernfs_node *__parent;
+} __attribute__((preserve_access_index));
+
+/* kernfs_node.parent was renamed __parent in Linux 6.15. */
+static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
+{
+	if (bpf_core_field_exists(struct kernfs_node___dunder_parent, __parent))
+		return BPF_CORE_READ((struct kernfs_node___dunder_parent *)kn, __parent);
+	return BPF_CORE_READ((struct kernfs_node___parent *)kn, parent);
+}
+
+static __always_inline struct mount *real_mount(struct vfsmount *vm)
+{
+	return (struct mount *)((void *)vm - bpf_core_field_offset(struct mount, mnt));
+}
+
+/*
+ * The data area and name slots of this CPU's entry buffer (`in_event`
+ * 0), as a call starts, or of its event buffer (1), as it returns.
+ */
+struct name_target {
+	__u8 *data;
+	struct names *names;
+	__u64 *args;
+	struct arg_data *ad;
+};
+
+static __always_inline bool name_target(__u32 in_event, struct name_target *t)
+{
+	struct event_buf *e;
+	struct entry_buf *b;
+
+	if (in_event) {
+		e = this_cpu(&scratch);
+		if (!e)
+			return false;
+		t->data = e->data;
+		t->names = &e->hdr.names;
+		t->args = e->hdr.args;
+		t->ad = &e->hdr.ad;
+	} else {
+		b = this_cpu(&entry_scratch);
+		if (!b)
+			return false;
+		t->data = b->data;
+		t->names = &b->h.names;
+		t->args = b->h.args;
+		t->ad = &b->h.ad;
+	}
+	return true;
+}
+
+/* Records what slot `slot` holds; the bound is checked where it is used. */
+static __always_inline void set_name(struct names *n, __u32 slot, __u8 state, __u32 off,
+				     __u32 len)
+{
+	barrier_var(slot);
+	if (slot >= NAME_SLOTS)
+		return;
+	n->state[slot] = state;
+	n->off[slot] = off;
+	n->len[slot] = len;
+}
+
+static __always_inline void mark_deleted(struct names *n, __u32 slot)
+{
+	barrier_var(slot);
+	if (slot < NAME_SLOTS)
+		n->flags[slot] |= NAME_DELETED;
+}
+
+/*
+ * How far names may fill the data: an entry's must fit the in-flight
+ * map's large value, an event's the event.
+ */
+static __always_inline __u32 data_limit(__u32 in_event)
+{
+	return in_event ? EVENT_DATA_MAX : ENTRY_DATA_MAX;
+}
+
+/*
+ * Appends the path of (dentry, vfsmount) at data[off..] as its components,
+ * the last first, walking up through the mounts to the root of the
+ * mount namespace, as the kernel's d_path does for a reader there; records
+ * it in `slot`. Returns the new data length. Global: verified once.
+ */
+__noinline int put_path(__u32 in_event, __u32 slot, __u64 dentry_p, __u64 vfsmnt_p, __u32 off)
+{
+	__u32 limit = data_limit(in_event);
+	struct dentry *d = (struct dentry *)dentry_p;
+	struct vfsmount *vm = (struct vfsmount *)vfsmnt_p;
+	struct mount *m = real_mount(vm);
+	struct name_target t;
+	__u8 state = NAME_PATH_CUT;
+	__u32 start = off;
+
+	if (!name_target(in_event, &t) || slot >= NAME_SLOTS || !d || !vm)
+		return off;
+	for (int i = 0; i < NAME_WALK_MAX; i++) {
+		struct dentry *up;
+		long n;
+
+		if (d == BPF_CORE_READ(vm, mnt_root)) {
+			struct mount *parent = BPF_CORE_READ(m, mnt_parent);
+
+			if (parent == m) {
+				state = NAME_PATH;
+				break;
+			}
+			d = BPF_CORE_READ(m, mnt_mountpoint);
+			m = parent;
+			vm = (struct vfsmount *)((void *)m + bpf_core_field_offset(struct mount, mnt));
+			continue;
+		}
+		up = BPF_CORE_READ(d, d_parent);
+		/* The root of a filesystem mounted elsewhere, or not at all. */
+		if (up == d) {
+			state = NAME_PATH;
+			break;
+		}
+		if (off - start + NAME_COMPONENT_MAX > PATH_READ_MAX ||
+		    off + NAME_COMPONENT_MAX > limit)
+			break;
+		n = bpf_probe_read_kernel_str(&t.data[off & (EVENT_DATA_MAX - 1)],
+					      NAME_COMPONENT_MAX, BPF_CORE_READ(d, d_name.name));
+		if (n <= 0)
+			break;
+		off += n;
+		d = up;
+	}
+	set_name(t.names, slot, state, start, off - start);
+	return off;
+}
+
+/*
+ * Appends what the open file `file_p` is, as /proc/PID/fd shows it: a
+ * path, or for a file with a made-up name (its dentry has d_dname) what
+ * user space needs to make that name.
+ */
+__noinline int put_file(__u32 in_event, __u32 slot, __u64 file_p, __u32 off)
+{
+	__u32 limit = data_limit(in_event);
+	struct file *f = (struct file *)file_p;
+	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
+	const struct dentry_operations *ops = BPF_CORE_READ(d, d_op);
+	struct name_target t;
+	__u64 fixed[2];
+	long n;
+
+	if (!name_target(in_event, &t) || slot >= NAME_SLOTS)
+		return off;
+	if (!ops || !BPF_CORE_READ(ops, d_dname)) {
+		off = put_path(in_event, slot, (__u64)d, (__u64)BPF_CORE_READ(f, f_path.mnt), off);
+		/* d_unlinked(): unhashed, and not a root. */
+		if (!BPF_CORE_READ(d, d_hash.pprev) && BPF_CORE_READ(d, d_parent) != d)
+			mark_deleted(t.names, slot);
+		return off;
+	}
+	if (off + sizeof(fixed) + NAME_COMPONENT_MAX > limit)
+		return off;
+	fixed[0] = BPF_CORE_READ(d, d_sb, s_magic);
+	fixed[1] = BPF_CORE_READ(d, d_inode, i_ino);
+	bpf_probe_read_kernel(&t.data[off & (EVENT_DATA_MAX - 1)], sizeof(fixed), fixed);
+	n = bpf_probe_read_kernel_str(&t.data[(off + sizeof(fixed)) & (EVENT_DATA_MAX - 1)],
+				      NAME_COMPONENT_MAX, BPF_CORE_READ(d, d_name.name));
+	if (n < 1)
+		n = 1;
+	set_name(t.names, slot, NAME_PSEUDO, off, sizeof(fixed) + n - 1);
+	return off + sizeof(fixed) + n - 1;
+}
+
+/* The file open as `fd` in the current task, or NULL. */
+static __always_inline struct file *fd_file(int fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *f = NULL;
+
+	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+static __always_inline __u32 put_fd(__u32 in_event, __u32 slot, int fd, __u32 off)
+{
+	struct file *f = fd_file(fd);
+	struct name_target t;
+
+	if (f)
+		return put_file(in_event, slot, (__u64)f, off);
+	if (name_target(in_event, &t))
+		set_name(t.names, slot, NAME_NOT_OPEN, 0, 0);
+	return off;
+}
+
+/*
+ * Which arguments of `call` are fds (`fds`), which are directory fds
+ * (`dirfds`), and for each path argument, the argument holding the fd it
+ * is relative to (`base`: BASE_CWD when it has none, BASE_NONE when the
+ * argument is not a path). One place for both -y and absolute paths.
+ */
+static __always_inline void call_fds(__u32 call, const __u64 *args, __u8 *fds, __u8 *dirfds,
+				      __u8 *base)
+{
+	__u32 cmd;
+
+	switch (call) {
+	case CALL_MOUNT:
+	case CALL_PIVOT_ROOT:
+		base[0] = BASE_CWD;
+		base[1] = BASE_CWD;
+		break;
+	case CALL_UMOUNT2:
+	case CALL_UMOUNT:
+		base[0] = BASE_CWD;
+		break;
+	case CALL_FSCONFIG:
+		*fds = 1 << 0;
+		cmd = args[1];
+		if (cmd == FSCONFIG_SET_FD)
+			*fds |= 1 << 4;
+		if (cmd == FSCONFIG_SET_PATH || cmd == FSCONFIG_SET_PATH_EMPTY) {
+			*dirfds = 1 << 4;
+			base[3] = 4;
+		}
+		break;
+	case CALL_FSMOUNT:
+		*fds = 1 << 0;
+		break;
+	case CALL_MOVE_MOUNT:
+		*dirfds = (1 << 0) | (1 << 2);
+		base[1] = 0;
+		base[3] = 2;
+		break;
+	case CALL_OPEN_TREE:
+	case CALL_FSPICK:
+	case CALL_MOUNT_SETATTR:
+	case CALL_OPEN_TREE_ATTR:
+		*dirfds = 1 << 0;
+		base[1] = 0;
+		break;
+	}
+}
+
+/* The caller's root is its namespace's: the top mount's root, seen from it. */
+static __always_inline bool root_is_namespace_root(struct task_struct *task)
+{
+	struct vfsmount *vm = BPF_CORE_READ(task, fs, root.mnt);
+	struct mount *m = real_mount(vm);
+	struct mount *parent = BPF_CORE_READ(m, mnt_parent);
+
+	if (BPF_CORE_READ(task, fs, root.dentry) != BPF_CORE_READ(vm, mnt_root))
+		return false;
+	/* The namespace's root mount, or the one on top of it (rootfs below /). */
+	return parent == m || BPF_CORE_READ(parent, mnt_parent) == parent;
+}
+
+/*
+ * Resolves, into the name slots, the fds (-y) and the directories that
+ * the call's relative paths start from, and the caller's root where it is
+ * not its namespace's. Global: verified once per program.
+ */
+__noinline int put_names(__u32 in_event, __u32 call, __u32 off)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u8 base[SYSCALL_ARGS] = { BASE_NONE, BASE_NONE, BASE_NONE,
+				    BASE_NONE, BASE_NONE, BASE_NONE };
+	__u8 fds = 0, dirfds = 0, want = 0;
+	bool cwd = false, root = false;
+	struct name_target t;
+
+	if (!name_target(in_event, &t))
+		return off;
+	call_fds(call, t.args, &fds, &dirfds, base);
+	if (want_fd_paths)
+		want = fds | dirfds;
+	if (want_abs_paths) {
+		for (int p = 0; p < SYSCALL_ARGS; p++) {
+			__u8 state = t.ad->state[p];
+			__u8 b = base[p];
+			bool absolute = (state == ARG_DATA || state == ARG_TRUNCATED) &&
+					t.ad->len[p] > 0 &&
+					t.data[t.ad->off[p] & (EVENT_DATA_MAX - 1)] == '/';
+
+			if (b == BASE_NONE)
+				continue;
+			if (absolute)
+				root = true;
+			else if (b == BASE_CWD)
+				cwd = true;
+			else if (b < SYSCALL_ARGS)
+				want |= 1 << b;
+		}
+	}
+	for (int i = 0; i < SYSCALL_ARGS; i++) {
+		if (!(want & (1 << i)))
+			continue;
+		if ((dirfds & (1 << i)) && (int)t.args[i] == AT_FDCWD)
+			cwd = true;
+		else
+			off = put_fd(in_event, NAME_ARG0 + i, (int)t.args[i], off);
+	}
+	if (cwd)
+		off = put_path(in_event, NAME_CWD, (__u64)BPF_CORE_READ(task, fs, pwd.dentry),
+			       (__u64)BPF_CORE_READ(task, fs, pwd.mnt), off);
+	if (root && !root_is_namespace_root(task))
+		off = put_path(in_event, NAME_ROOT, (__u64)BPF_CORE_READ(task, fs, root.dentry),
+			       (__u64)BPF_CORE_READ(task, fs, root.mnt), off);
+	return off;
+}
+
+/* The calls that return a new fd. */
+static __always_inline bool returns_fd(__u32 call)
+{
+	return call == CALL_FSOPEN || call == CALL_FSMOUNT || call == CALL_OPEN_TREE ||
+	       call == CALL_FSPICK || call == CALL_OPEN_TREE_ATTR;
+}
+
+/* Appends a cgroup's path (kernfs names up to the hierarchy's root). */
+__noinline int put_cgroup(__u32 slot, __u64 kn_p, __u32 off)
+{
+	struct kernfs_node *kn = (struct kernfs_node *)kn_p;
+	struct name_target t;
+	__u8 state = NAME_PATH_CUT;
+	__u32 start = off;
+
+	if (!name_target(1, &t) || slot >= NAME_SLOTS || !kn)
+		return off;
+	for (int i = 0; i < NAME_WALK_MAX; i++) {
+		struct kernfs_node *up = kn_parent(kn);
+		long n;
+
+		if (!up) {
+			state = NAME_PATH;
+			break;
+		}
+		if (off - start + NAME_COMPONENT_MAX > PATH_READ_MAX ||
+		    off + NAME_COMPONENT_MAX > EVENT_DATA_MAX)
+			break;
+		n = bpf_probe_read_kernel_str(&t.data[off & (EVENT_DATA_MAX - 1)],
+					      NAME_COMPONENT_MAX, BPF_CORE_READ(kn, name));
+		if (n <= 0)
+			break;
+		off += n;
+		kn = up;
+	}
+	set_name(t.names, slot, state, start, off - start);
+	return off;
+}
+
+/*
+ * The caller's cgroup v2 path and, when its pids controller is on a v1
+ * hierarchy (a hybrid host, where a runtime may place a container in v1
+ * only), that cgroup's path too.
+ */
+static __always_inline __u32 put_cgroups(__u32 off)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct css_set *cs = BPF_CORE_READ(task, cgroups);
+	struct cgroup *dfl = BPF_CORE_READ(cs, dfl_cgrp);
+	struct cgroup_subsys_state *css = NULL;
+	struct cgroup *v1;
+	int id;
+
+	off = put_cgroup(NAME_CGROUP, (__u64)BPF_CORE_READ(dfl, kn), off);
+	if (!bpf_core_enum_value_exists(enum cgroup_subsys_id, pids_cgrp_id))
+		return off;
+	id = bpf_core_enum_value(enum cgroup_subsys_id, pids_cgrp_id);
+	bpf_probe_read_kernel(&css, sizeof(css),
+			      (void *)cs + bpf_core_field_offset(struct css_set, subsys) +
+				      (id & 31) * sizeof(css));
+	v1 = BPF_CORE_READ(css, cgroup);
+	if (!v1 || BPF_CORE_READ(v1, root) == BPF_CORE_READ(dfl, root))
+		return off;
+	return put_cgroup(NAME_CGROUP_V1, (__u64)BPF_CORE_READ(v1, kn), off);
+}
+
+static __always_inline void clear_names(struct names *n)
+{
+	for (int i = 0; i < NAME_SLOTS; i++) {
+		n->off[i] = 0;
+		n->len[i] = 0;
+		n->state[i] = NAME_NONE;
+		n->flags[i] = 0;
+	}
+}
+
 static __always_inline void clear_arg_data(struct arg_data *ad)
 {
 	for (int i = 0; i < SYSCALL_ARGS; i++) {
@@ -483,6 +896,10 @@ static __always_inline int on_enter(const __u64 *args, __u32 call, __u8 abi)
 		b->h.args[i] = args[i];
 	clear_arg_data(&b->h.ad);
 	len = read_entry_args(call, 0, 0x3f);
+	clear_names(&b->h.names);
+	b->h.names_lost = 0;
+	if (want_fd_paths || want_abs_paths)
+		len = put_names(0, call, len);
 	b->h.data_len = len;
 	b->h.big = len > PENDING_INLINE_MAX;
 	/*
@@ -494,6 +911,8 @@ static __always_inline int on_enter(const __u64 *args, __u32 call, __u8 abi)
 		b->h.big = 0;
 		b->h.data_len = 0;
 		forget_data(&b->h.ad);
+		clear_names(&b->h.names);
+		b->h.names_lost = 1;
 	}
 	/* BPF_ANY: a stale entry of this tid (its exit was missed) is replaced. */
 	if (bpf_map_update_elem(&pending, &tid, (struct pending_call *)b, BPF_ANY)) {
@@ -771,6 +1190,25 @@ __noinline int reread_args(__u32 off, __u32 mask)
 }
 
 /*
+ * What is resolved as the call returns: the names the entry could not
+ * keep (`again`), the fd the call returned (-y), the caller's cgroups.
+ */
+static __always_inline __u32 exit_names(struct event_buf *e, __u32 call, long ret, bool again,
+					 __u32 len)
+{
+	if (again && (want_fd_paths || want_abs_paths)) {
+		clear_names(&e->hdr.names);
+		e->hdr.names_at_exit = 1;
+		len = put_names(1, call, len);
+	}
+	if (want_fd_paths && ret >= 0 && returns_fd(call))
+		len = put_fd(1, NAME_RET, ret, len);
+	if (want_cgroup)
+		len = put_cgroups(len);
+	return len;
+}
+
+/*
  * An exit with no entry: seccomp refused the call (or a supervisor
  * answered it) before the entry tracepoint, or the call was already
  * running when tracing began. The arguments are in the registers saved
@@ -823,6 +1261,9 @@ static __always_inline int on_exit_unentered(void *ctx, __u32 call, long ret, __
 	e->hdr.abi = abi;
 	e->hdr.origin = origin;
 	e->hdr.reread = 0;
+	clear_names(&e->hdr.names);
+	e->hdr.names_at_exit = 0;
+	len = exit_names(e, call, ret, true, len);
 	fill_caller(e, pid_tgid, call, ret);
 	return submit(ctx, e, len);
 }
@@ -841,6 +1282,7 @@ static __always_inline int on_exit(void *ctx, __u32 call, long ret, __u8 abi,
 	struct pending_call *p;
 	struct pending_data *big;
 	struct event_buf *e;
+	bool names_lost;
 	__u32 len;
 	__u8 late;
 
@@ -860,6 +1302,9 @@ static __always_inline int on_exit(void *ctx, __u32 call, long ret, __u8 abi,
 	for (int i = 0; i < SYSCALL_ARGS; i++)
 		e->hdr.args[i] = p->h.args[i];
 	e->hdr.ad = p->h.ad;
+	e->hdr.names = p->h.names;
+	e->hdr.names_at_exit = 0;
+	names_lost = p->h.names_lost;
 	e->hdr.abi = p->h.abi;
 	e->hdr.origin = ORIGIN_CALL;
 	len = p->h.data_len;
@@ -887,6 +1332,7 @@ static __always_inline int on_exit(void *ctx, __u32 call, long ret, __u8 abi,
 	/* Only those that the second try could read were read at exit. */
 	e->hdr.read_at_exit = late & ~unread_mask(&e->hdr.ad);
 	e->hdr.read_after_call = 0;
+	len = exit_names(e, call, ret, names_lost, len);
 	fill_caller(e, pid_tgid, call, ret);
 	return submit(ctx, e, len);
 }

@@ -119,6 +119,53 @@ enum read_kind {
 	READ_MOUNT_ATTR = 4, /* a struct mount_attr of `len` bytes, or its first 32 */
 };
 
+/*
+ * Paths the kernel side resolved for a call, at the time of the call:
+ * what an fd refers to (strace -y), the directories relative paths start
+ * from, the caller's cgroups. Slot NAME_ARG0 + i is argument i's fd.
+ */
+enum name_slot {
+	NAME_ARG0 = 0,
+	NAME_RET = 6,       /* the fd the call returned */
+	NAME_CWD = 7,       /* the caller's working directory (AT_FDCWD) */
+	NAME_ROOT = 8,      /* the caller's root, when it is not its namespace's */
+	NAME_CGROUP = 9,    /* the caller's cgroup v2 path */
+	NAME_CGROUP_V1 = 10, /* its pids cgroup, when that is a v1 hierarchy */
+	NAME_SLOTS = 11,
+};
+
+/* What a name slot holds, in `names.state`. */
+enum name_state {
+	NAME_NONE = 0,     /* not asked for */
+	/*
+	 * A path: its components, the last first, each ended by a NUL; none
+	 * for the root. Walked up to the root of the caller's mount namespace
+	 * (as /proc/PID/fd shows it to a reader there), or of the cgroup tree.
+	 */
+	NAME_PATH = 1,
+	NAME_PATH_CUT = 2, /* the same, but the walk stopped short of the root */
+	/*
+	 * A file with a made-up name (anon inode, pipe, socket, ...): u64
+	 * filesystem magic, u64 inode number, then the dentry's name.
+	 */
+	NAME_PSEUDO = 3,
+	NAME_NOT_OPEN = 4, /* no such open fd */
+};
+
+/* In `names.flags`: the file was deleted (strace's "(deleted)"). */
+#define NAME_DELETED 1
+
+/* Deepest path walked; components of NAME_MAX bytes and their NUL. */
+#define NAME_WALK_MAX 48
+#define NAME_COMPONENT_MAX 256
+
+struct names {
+	__u16 off[NAME_SLOTS];
+	__u16 len[NAME_SLOTS];
+	__u8 state[NAME_SLOTS];
+	__u8 flags[NAME_SLOTS];
+};
+
 /* Where each argument's bytes are, in an event's or an entry's data. */
 struct arg_data {
 	__u16 len[SYSCALL_ARGS];
@@ -136,7 +183,10 @@ struct pending_head {
 	/* The data is in map `pending_big`, not inline. */
 	__u8 big;
 	__u8 abi;
+	/* The names could not be kept: the exit resolves them. */
+	__u8 names_lost;
 	struct arg_data ad;
+	struct names names;
 };
 
 struct pending_call {
@@ -189,9 +239,12 @@ struct event_header {
 	 * rewritten while the call ran). AGAIN_UNREADABLE: not readable then.
 	 */
 	__u8 reread;
-	__u8 _pad2[5];
+	/* The names were resolved as the call returned, not as it started. */
+	__u8 names_at_exit;
+	__u8 _pad2[4];
 	__u16 again_off[SYSCALL_ARGS];
 	__u16 again_len[SYSCALL_ARGS];
+	struct names names;
 	char comm[TASK_COMM_LEN];
 	char pcomm[TASK_COMM_LEN];
 };

@@ -9,15 +9,33 @@
 pub fn quote(bytes: &[u8], out: &mut String) {
     out.reserve(bytes.len() + 2);
     out.push('"');
-    escape(bytes, false, out);
+    escape_with(bytes, b"", out);
     out.push('"');
+}
+
+/// Appends what an fd refers to as `strace -y` prints it between `<` and
+/// `>`: escaped as a string, without quotes, with `<` and `>` in octal
+/// too, so that the text cannot end early.
+pub fn escape_fd_path(bytes: &[u8], out: &mut String) {
+    escape_with(bytes, b"<>", out);
 }
 
 /// Appends `bytes` escaped as strace escapes a string, without quotes;
 /// with `space_too`, a space is escaped as well (`\40`), for a value that
 /// must stay one whitespace-separated field.
 pub fn escape(bytes: &[u8], space_too: bool, out: &mut String) {
+    escape_with(bytes, if space_too { b" " } else { b"" }, out);
+}
+
+/// strace's escaping, with the printable characters in `octal` written in
+/// octal as well.
+fn escape_with(bytes: &[u8], octal: &[u8], out: &mut String) {
     for (i, &b) in bytes.iter().enumerate() {
+        if octal.contains(&b) {
+            let next_is_digit = bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
+            push_octal(b, next_is_digit, out);
+            continue;
+        }
         match b {
             b'"' => out.push_str("\\\""),
             b'\\' => out.push_str("\\\\"),
@@ -26,7 +44,6 @@ pub fn escape(bytes: &[u8], space_too: bool, out: &mut String) {
             0x0b => out.push_str("\\v"),
             0x0c => out.push_str("\\f"),
             b'\r' => out.push_str("\\r"),
-            b' ' if space_too => out.push_str("\\40"),
             b' '..=b'~' => out.push(b as char),
             _ => {
                 let next_is_digit = bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
@@ -63,7 +80,7 @@ fn push_octal(b: u8, full_width: bool, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
-    use super::{quote, quote_hex};
+    use super::{escape, escape_fd_path, quote, quote_hex};
 
     fn q(bytes: &[u8]) -> String {
         let mut s = String::new();
@@ -86,6 +103,17 @@ mod tests {
         assert_eq!(q(b""), r#""""#);
         assert_eq!(q(b"\x00"), r#""\0""#);
         assert_eq!(q(b"\x009"), r#""\0009""#);
+    }
+
+    /// strace 6.1 -y on a directory named `a b<c>d\ne\377\q`.
+    #[test]
+    fn fd_paths_as_strace_prints_them() {
+        let mut s = String::new();
+        escape_fd_path(b"/tmp/a b<c>d\ne\xff\\q\"x", &mut s);
+        assert_eq!(s, r#"/tmp/a b\74c\76d\ne\377\\q\"x"#);
+        s.clear();
+        escape(b"a b", true, &mut s);
+        assert_eq!(s, r"a\40b");
     }
 
     #[test]

@@ -8,12 +8,13 @@
 pub mod calls;
 pub mod errno;
 pub mod escape;
+pub mod paths;
 pub mod printer;
 #[cfg(test)]
 mod uapi;
 pub mod xlat;
 
-use crate::event::Event;
+use crate::event::{Event, NAME_RET};
 use crate::syscalls::Syscall;
 use calls::{mount, mount_api};
 pub use printer::Description;
@@ -42,6 +43,9 @@ pub fn describe<'a>(event: &Event<'a>, out: &mut String) -> Description<'a> {
     let desc = p.finish();
     out.push(')');
     errno::push_return(event.header.ret, out);
+    if event.fd_paths && event.header.ret >= 0 && event.call.returns_fd() {
+        printer::push_name(event.name(NAME_RET), out);
+    }
     desc
 }
 

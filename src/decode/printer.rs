@@ -7,9 +7,9 @@
 
 use std::fmt::Write;
 
-use super::escape::{quote, quote_hex};
+use super::escape::{escape_fd_path, quote, quote_hex};
 use super::xlat::{push_constant, push_flags, FlagTable, AT_FDCWD};
-use crate::event::{ArgData, Event};
+use crate::event::{ArgData, Event, Name, NAME_CWD};
 
 /// strace reads a path up to PATH_MAX bytes with its NUL: at most 4095
 /// characters, then `...`.
@@ -296,14 +296,32 @@ impl<'e, 'a> Printer<'e, 'a> {
         });
     }
 
-    /// A directory fd: AT_FDCWD by name, others as numbers.
+    /// An fd (strace's printfd): its number, and with -y what it refers to.
+    pub fn fd(&mut self, i: usize) {
+        self.arg(i, |out, e| {
+            let fd = e.arg(i) as i32;
+            let _ = write!(out, "{fd}");
+            if e.fd_paths {
+                push_name(e.name(i), out);
+            }
+            Value::Int(i64::from(fd))
+        });
+    }
+
+    /// A directory fd: AT_FDCWD by name, others as numbers; with -y,
+    /// what it refers to (the working directory for AT_FDCWD).
     pub fn dirfd(&mut self, i: usize) {
         self.arg(i, |out, e| {
             let fd = e.arg(i) as i32;
-            if fd == AT_FDCWD {
+            let name = if fd == AT_FDCWD {
                 out.push_str("AT_FDCWD");
+                e.name(NAME_CWD)
             } else {
                 let _ = write!(out, "{fd}");
+                e.name(i)
+            };
+            if e.fd_paths {
+                push_name(name, out);
             }
             Value::Int(i64::from(fd))
         });
@@ -377,6 +395,25 @@ fn unterminated<'a>(value: u64, out: &mut String) -> Value<'a> {
     }
     push_addr(value, out);
     Value::Unterminated(value)
+}
+
+/// What an fd refers to, as `strace -y` prints it after the number:
+/// `<path>`, with `(deleted)` after a deleted file; a path whose top the
+/// kernel-side walk could not reach starts with `...`. Nothing when it
+/// was not resolved (strace prints nothing for an fd that is not open).
+pub fn push_name(name: Name, out: &mut String) {
+    let Some((text, cut)) = name.text() else {
+        return;
+    };
+    out.push('<');
+    if cut {
+        out.push_str("...");
+    }
+    escape_fd_path(&text, out);
+    out.push('>');
+    if name.deleted() {
+        out.push_str("(deleted)");
+    }
 }
 
 /// strace's printaddr.

@@ -32,7 +32,7 @@ pub fn fsopen(p: &mut Printer) {
 pub fn fsconfig(p: &mut Printer) {
     let cmd = p.raw(1) as u32;
     let aux = p.raw(4) as i32;
-    p.int(0);
+    p.fd(0);
     p.constant32(1, &FSCONFIG_CMDS);
     match cmd {
         FSCONFIG_SET_FLAG..=FSCONFIG_SET_FD => p.string_upto(2, FSCONFIG_STRING_MAX),
@@ -46,13 +46,14 @@ pub fn fsconfig(p: &mut Printer) {
     }
     match cmd {
         FSCONFIG_SET_PATH | FSCONFIG_SET_PATH_EMPTY => p.dirfd(4),
+        FSCONFIG_SET_FD => p.fd(4),
         _ => p.int(4),
     }
 }
 
 /// fsmount(fs_fd, flags, attr_flags)
 pub fn fsmount(p: &mut Printer) {
-    p.int(0);
+    p.fd(0);
     p.flags32(1, &FSMOUNT_FLAGS);
     p.flags32(2, &MOUNT_ATTR_FLAGS);
 }
