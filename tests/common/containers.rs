@@ -78,6 +78,16 @@ impl Spec {
         }
     }
 
+    /// The OCI `linux.seccomp` section (runc and crun only).
+    pub fn seccomp(mut self, profile: serde_json::Value) -> Spec {
+        assert!(
+            matches!(self.runtime, Runtime::Runc(_) | Runtime::Crun(_)),
+            "seccomp profiles are for OCI runtimes"
+        );
+        self.seccomp = Some(profile);
+        self
+    }
+
     /// Writes the bundle (root file system, configuration) to a fresh
     /// directory named after `tag`; the command line that runs the
     /// container in the foreground is `Prepared::argv`.
@@ -322,6 +332,10 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    pub fn argv(&self) -> Vec<&str> {
+        self.argv.iter().map(String::as_str).collect()
+    }
+
     /// Starts the container, with its command's stdin piped, and waits
     /// until its command runs (has been exec'd).
     pub fn start(&self) -> Running<'_> {
