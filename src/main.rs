@@ -2,6 +2,7 @@
 
 mod cli;
 mod clock;
+mod container;
 mod decode;
 mod event;
 #[cfg(test)]

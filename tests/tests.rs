@@ -14,6 +14,7 @@ mod common;
 
 mod suite {
     mod bwrap;
+    mod containers;
     mod core;
     mod entry_reads;
     mod environments;

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
+pub mod containers;
+
 pub const MOUNTSNOOP: &str = env!("CARGO_BIN_EXE_mountsnoop");
 
 /// The test workload (a package of its own, tests/workload), built on

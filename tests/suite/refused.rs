@@ -240,3 +240,104 @@ fn a_storm_of_refused_calls_loses_nothing() {
         done.stderr
     );
 }
+
+/// Issue 15: a runc container whose seccomp profile refuses mount and
+/// umount2 with EPERM, as docker's default profile does for a container
+/// without CAP_SYS_ADMIN (here: everything allowed, those two calls
+/// `SCMP_ACT_ERRNO` with `errnoRet` 1). runc builds the container (its
+/// mounts and pivot_root run: the filter is installed just before the
+/// command's exec), then the workload's mount and umount2 are refused.
+/// Every call, run or refused, prints as a separate strace run of runc
+/// prints it, and the refused ones carry `"seccomp": "errno"`.
+#[test]
+fn runc_container_whose_seccomp_profile_refuses_mount() {
+    use crate::common::containers::{Runtime, Shape, Spec};
+    require_bpf!();
+    let profile = serde_json::json!({
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+        "syscalls": [{
+            "names": ["mount", "umount2"],
+            "action": "SCMP_ACT_ERRNO",
+            "errnoRet": 1
+        }]
+    });
+    // `gated`: stdin is /dev/null in the strace runs, so it goes on at
+    // once; in the last run it waits until its pid is known.
+    let prepared = Spec::new(
+        Runtime::Runc(Shape::Docker),
+        &[workload(), "gated", "attempt"],
+    )
+    .seccomp(profile)
+    .prepare("runc-seccomp");
+    let refused = [
+        r#"mount("none", "/nonexistent-mountsnoop-test", "tmpfs", 0, NULL) = -1 EPERM (Operation not permitted)"#,
+        r#"umount2("/nonexistent-mountsnoop-test", 0) = -1 EPERM (Operation not permitted)"#,
+    ];
+
+    let (ours, theirs) = alone_and_strace(
+        "runc-seccomp",
+        STRACE_CALLS,
+        &[],
+        &prepared.argv(),
+        &[],
+        str::to_string,
+    );
+    // runc hides a copy of itself from the container (CVE-2019-5736) on
+    // a temporary file of a random name, runc.XXXXXX, in its state
+    // directory.
+    let unrandom = |runs: Vec<Vec<String>>| -> Vec<Vec<String>> {
+        runs.into_iter()
+            .map(|calls| {
+                let mut calls: Vec<String> = calls
+                    .into_iter()
+                    .map(|c| match c.find("/runc.") {
+                        Some(at) if c.len() >= at + 12 => {
+                            c.replace(&c[at..at + 12], "/runc.XXXXXX")
+                        }
+                        _ => c,
+                    })
+                    .collect();
+                calls.sort();
+                calls
+            })
+            .collect()
+    };
+    let (ours, theirs) = (unrandom(ours), unrandom(theirs));
+    assert_same_processes(&ours, &theirs);
+    eprintln!(
+        "runc with a seccomp profile: {} calls compared with strace 6.1, all identical",
+        ours.iter().map(Vec::len).sum::<usize>()
+    );
+    let all: Vec<&String> = ours.iter().flatten().collect();
+    for call in refused {
+        assert!(all.iter().any(|c| *c == call), "no {call}: {all:#?}");
+    }
+    // runc's own set-up ran, unrefused.
+    assert!(
+        all.iter()
+            .any(|c| c.starts_with("pivot_root(") && c.ends_with(") = 0")),
+        "{all:#?}"
+    );
+
+    let snoop = Snoop::start(&["--json"]);
+    let mut running = prepared.start();
+    let pid = running.pid();
+    running.release();
+    let status = running.wait();
+    assert!(status.success(), "{:?}: {status}", prepared.argv);
+    let done = snoop.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    let events = json_events_of(&done.stdout, &[pid]);
+    let calls: Vec<&str> = events
+        .iter()
+        .filter(|v| v["comm"] != "runc:[2:INIT]")
+        .map(|v| v["call"].as_str().unwrap())
+        .collect();
+    assert_eq!(calls, refused, "{events:#?}");
+    for v in events.iter().filter(|v| v["comm"] != "runc:[2:INIT]") {
+        assert_eq!(v["seccomp"], "errno", "{v}");
+        assert_eq!(v["error"], "EPERM", "{v}");
+        assert_eq!(v["entry_seen"], false, "{v}");
+    }
+}
