@@ -73,6 +73,14 @@ pub struct Cli {
     #[arg(short = 'y', long = "decode-fds")]
     pub decode_fds: bool,
 
+    /// Add a CONTAINER column: the container's 12-digit id, as docker ps
+    /// shows it, or its machine or container name, told from the caller's
+    /// cgroup path. With ID: only calls made in the containers whose id
+    /// starts with ID or whose name is ID
+    #[arg(short = 'C', long = "container", value_name = "ID", num_args = 0..=1,
+          default_missing_value = "")]
+    pub container: Option<String>,
+
     /// Print one JSON object per event per line, no header
     #[arg(short = 'j', long = "json", conflicts_with = "detailed")]
     pub json: bool,

@@ -32,9 +32,6 @@
 //! VMs and containers also register with machined (`machine-qemu…`,
 //! `machine-lxc…`): those are not taken for nspawn.
 
-// Not used by the tracer yet: the event output will take it.
-#![allow(dead_code)]
-
 use std::fmt;
 
 /// The runtime that made a container's cgroup.
@@ -136,6 +133,8 @@ pub fn identify_path(path: &str) -> Option<Container> {
 /// The cgroup paths of `/proc/PID/cgroup`'s text, in the order
 /// `identify` takes them: the v2 path (`0::PATH`), then the v1 `pids`
 /// hierarchy's, then the other v1 hierarchies' in the file's order.
+// The tracer has the kernel's paths; the tests read /proc/PID/cgroup.
+#[allow(dead_code)]
 pub fn proc_cgroup_paths(text: &str) -> Vec<&str> {
     let mut v2 = Vec::new();
     let mut pids = Vec::new();

@@ -47,9 +47,10 @@ const NAME_DELETED: u8 = 1;
 /// What the kernel side resolved into one name slot, at the time of the
 /// call: a path (an fd's, a directory's, a cgroup's), or what makes the
 /// name of a file that has no path (an anon inode, a pipe, a socket).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Name<'a> {
     /// Not asked for.
+    #[default]
     None,
     /// A path, as its components the last first, each ended by a NUL.
     Path {

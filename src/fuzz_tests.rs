@@ -256,6 +256,9 @@ fn check_all_forms(event: &Event, opts: ColumnOptions) -> String {
         assert_eq!(next(), h.ppid.to_string(), "{line}");
     }
     assert_eq!(next(), h.mnt_ns.to_string(), "{line}");
+    if opts.container {
+        assert!(!next().is_empty(), "CONTAINER: {line}");
+    }
     if opts.latency {
         assert!(next().contains('.'), "{line}");
     }
@@ -295,7 +298,13 @@ fn check_all_forms(event: &Event, opts: ColumnOptions) -> String {
     let fixed = [
         "TIME", "COMM", "PID", "TID", "PPID", "PCOMM", "UID", "MNT_NS", "SYSCALL", "ABI", "SEEN",
     ];
-    let lines: Vec<&str> = text.trim_end_matches('\n').split('\n').collect();
+    // Where the arguments are, the cgroup and the container come and go.
+    let optional = ["  PATH(", "  FD(", "CGROUP:", "CONTAINER:"];
+    let lines: Vec<&str> = text
+        .trim_end_matches('\n')
+        .split('\n')
+        .filter(|l| !optional.iter().any(|o| l.starts_with(o)))
+        .collect();
     assert_eq!(
         lines.len(),
         fixed.len() + event.call.arg_names().len() + 3,
@@ -307,14 +316,22 @@ fn check_all_forms(event: &Event, opts: ColumnOptions) -> String {
 }
 
 fn any_options() -> impl Strategy<Value = ColumnOptions> {
-    (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
-        |(timestamp, parent, uid, latency)| ColumnOptions {
-            timestamp,
-            parent,
-            uid,
-            latency,
-        },
+    (
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
     )
+        .prop_map(
+            |(timestamp, parent, uid, latency, container)| ColumnOptions {
+                timestamp,
+                parent,
+                uid,
+                latency,
+                container,
+            },
+        )
 }
 
 proptest! {

@@ -112,6 +112,7 @@ fn run(cli: &Cli) -> Result<()> {
     }
     let mut sink = Sink::new(format_for(cli), clock::Clock::new(), cli.max_events);
     sink.decode_fds(cli.decode_fds);
+    sink.only_container(cli.container.clone().filter(|id| !id.is_empty()));
     if let Some(m) = &metrics {
         let m = m.clone();
         sink.on_event(Box::new(move |call, ret| match call {
@@ -230,7 +231,7 @@ fn filters(cli: &Cli, calls: Vec<Syscall>) -> Result<tracer::Filters> {
         want_fd_paths: cli.decode_fds,
         // JSON and the detailed block give each path argument's absolute form.
         want_abs_paths: cli.json || cli.detailed,
-        want_cgroup: cli.json || cli.detailed,
+        want_cgroup: cli.json || cli.detailed || cli.container.is_some(),
     })
 }
 
@@ -348,6 +349,7 @@ fn format_for(cli: &Cli) -> Box<dyn Format> {
             parent: cli.parent_process,
             uid: cli.print_uid,
             latency: cli.latency,
+            container: cli.container.is_some(),
         }))
     }
 }

@@ -16,7 +16,7 @@ use std::os::fd::FromRawFd;
 use crate::clock::Clock;
 use crate::event::Event;
 use crate::late_read;
-use crate::output::Format;
+use crate::output::{container_of, Format};
 use crate::report::report;
 use crate::syscalls::Syscall;
 
@@ -55,6 +55,7 @@ pub struct Sink {
     pub malformed: u64,
     on_event: Option<EventHook>,
     decode_fds: bool,
+    only_container: Option<String>,
 }
 
 /// Told of each event rendered (its call and return value), and of
@@ -90,6 +91,7 @@ impl Sink {
             malformed: 0,
             on_event: None,
             decode_fds: false,
+            only_container: None,
         }
     }
 
@@ -104,6 +106,11 @@ impl Sink {
     /// Print what fds refer to (-y).
     pub fn decode_fds(&mut self, on: bool) {
         self.decode_fds = on;
+    }
+
+    /// Print only calls made in this container (--container ID).
+    pub fn only_container(&mut self, id: Option<String>) {
+        self.only_container = id;
     }
 
     /// True once --max-events events were printed.
@@ -195,6 +202,11 @@ impl Sink {
         match Event::parse(data) {
             Ok(mut event) => {
                 event.fd_paths = self.decode_fds;
+                if let Some(id) = &self.only_container {
+                    if !container_of(&event).is_some_and(|c| c.matches(id)) {
+                        return;
+                    }
+                }
                 let desc = self.format.event(&event, &self.clock, &mut self.buf);
                 self.events += 1;
                 if let Some(hook) = &mut self.on_event {

@@ -88,6 +88,52 @@ mod tests {
         assert_eq!(desc.args()[1].value, Value::UInt(2));
     }
 
+    fn render_y(s: Sample) -> String {
+        let bytes = s.bytes();
+        let mut e = Event::parse(&bytes).unwrap();
+        e.fd_paths = true;
+        let mut out = String::new();
+        describe(&e, &mut out);
+        out
+    }
+
+    /// `strace -y`'s rendering of the same calls (strace 6.1).
+    #[test]
+    fn fds_as_strace_y_shows_them() {
+        use crate::event::NAME_CWD;
+        let s = Sample::new(Syscall::Fsopen, [1, 1, 0, 0, 0, 0], 3)
+            .with(0, ARG_DATA, b"tmpfs")
+            .pseudo_name(NAME_RET, 0x0904_1934, 7, "[fscontext]");
+        assert_eq!(
+            render_y(s),
+            r#"fsopen("tmpfs", FSOPEN_CLOEXEC) = 3<anon_inode:[fscontext]>"#
+        );
+        let at_fdcwd = -100i64 as u64;
+        let s = Sample::new(Syscall::MoveMount, [4, 1, at_fdcwd, 2, 4, 0], 0)
+            .with(1, ARG_DATA, b"")
+            .with(3, ARG_DATA, b"m")
+            .name(0, &[])
+            .name(NAME_CWD, &["a b<c>", "tmp"]);
+        assert_eq!(
+            render_y(s.clone()),
+            r#"move_mount(4</>, "", AT_FDCWD</tmp/a b\74c\76>, "m", MOVE_MOUNT_F_EMPTY_PATH) = 0"#
+        );
+        // Without -y, the same event prints as before.
+        assert_eq!(
+            render(s),
+            r#"move_mount(4, "", AT_FDCWD, "m", MOVE_MOUNT_F_EMPTY_PATH) = 0"#
+        );
+        // A pipe, an fd not open, a walk cut short.
+        let s = Sample::new(Syscall::Fsconfig, [3, 5, 1, 0, 9, 0], -9)
+            .with(2, ARG_DATA, b"source")
+            .pseudo_name(0, 0x5049_5045, 4022, "")
+            .cut_name(4, &["deep"]);
+        assert_eq!(
+            render_y(s),
+            r#"fsconfig(3<pipe:[4022]>, FSCONFIG_SET_FD, "source", NULL, 9<.../deep>) = -1 EBADF (Bad file descriptor)"#
+        );
+    }
+
     /// Every call prints exactly as many arguments as its man page names.
     #[test]
     fn every_call_prints_every_argument() {

@@ -8,6 +8,7 @@
 use std::fmt::Write;
 
 use super::escape::{escape_fd_path, quote, quote_hex};
+use super::paths::dirfd_name;
 use super::xlat::{push_constant, push_flags, FlagTable, AT_FDCWD};
 use crate::event::{ArgData, Event, Name, NAME_CWD};
 
@@ -82,6 +83,9 @@ pub struct Arg<'a> {
     /// Its memory was rewritten while the call ran: what is printed is
     /// what the call started with.
     pub changed: bool,
+    /// For an fd or a directory fd: what the kernel side resolved it to
+    /// (the working directory for AT_FDCWD); `Name::None` otherwise.
+    pub fd_name: Name<'a>,
 }
 
 /// When an argument's memory was read.
@@ -180,6 +184,7 @@ impl<'e, 'a> Printer<'e, 'a> {
                 value,
                 read,
                 changed: data && self.event.changed(i),
+                fd_name: Name::None,
             };
             self.desc.len += 1;
         }
@@ -306,6 +311,19 @@ impl<'e, 'a> Printer<'e, 'a> {
             }
             Value::Int(i64::from(fd))
         });
+        self.last_fd_name(self.event.name(i));
+    }
+
+    /// Records what the argument just printed, an fd, refers to.
+    fn last_fd_name(&mut self, name: Name<'a>) {
+        if let Some(arg) = self
+            .desc
+            .len
+            .checked_sub(1)
+            .and_then(|i| self.desc.args.get_mut(i))
+        {
+            arg.fd_name = name;
+        }
     }
 
     /// A directory fd: AT_FDCWD by name, others as numbers; with -y,
@@ -325,6 +343,7 @@ impl<'e, 'a> Printer<'e, 'a> {
             }
             Value::Int(i64::from(fd))
         });
+        self.last_fd_name(dirfd_name(self.event, i));
     }
 
     /// A C `unsigned long` argument, in decimal.

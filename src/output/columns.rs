@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{push_micros, Format};
+use super::{container_of, push_micros, Format};
 use crate::clock::Clock;
 use crate::decode::escape::escape;
 use crate::decode::{describe, Description};
@@ -15,6 +15,8 @@ pub struct ColumnOptions {
     pub parent: bool,
     pub uid: bool,
     pub latency: bool,
+    /// A CONTAINER column (-C).
+    pub container: bool,
 }
 
 pub struct Columns {
@@ -63,6 +65,9 @@ impl Format for Columns {
             let _ = write!(h, "{:16} {:<7} ", "PCOMM", "PPID");
         }
         let _ = write!(h, "{:<11} ", "MNT_NS");
+        if self.opts.container {
+            let _ = write!(h, "{:<12} ", "CONTAINER");
+        }
         if self.opts.latency {
             let _ = write!(h, "{:<10} ", "LAT(us)");
         }
@@ -96,6 +101,15 @@ impl Format for Columns {
             let _ = write!(line, " {:<7} ", h.ppid);
         }
         let _ = write!(line, "{:<11} ", h.mnt_ns);
+        if self.opts.container {
+            let start = line.len();
+            match container_of(event) {
+                Some(c) => escape(c.name.as_bytes(), true, line),
+                None => line.push('-'),
+            }
+            pad(line, start, 12);
+            line.push(' ');
+        }
         if self.opts.latency {
             let start = line.len();
             push_micros(h.latency_ns, line);
@@ -137,10 +151,11 @@ mod tests {
             parent: true,
             uid: true,
             latency: true,
+            container: true,
         });
         assert_eq!(
             p.header().unwrap(),
-            "TIME     UID     COMM             PID     TID     PCOMM            PPID    MNT_NS      LAT(us)    CALL\n"
+            "TIME     UID     COMM             PID     TID     PCOMM            PPID    MNT_NS      CONTAINER    LAT(us)    CALL\n"
         );
     }
 

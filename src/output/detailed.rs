@@ -7,9 +7,10 @@ use super::columns::push_comm;
 use super::{micros, Format};
 use crate::clock::Clock;
 use crate::decode::errno::push_return;
+use crate::decode::escape::escape;
 use crate::decode::{describe, Description};
 use crate::event::{Event, Origin};
-use crate::output::arg_state;
+use crate::output::{arg_state, cgroup_paths, container_of, places};
 
 pub struct Detailed {
     call: String,
@@ -74,6 +75,12 @@ impl Format for Detailed {
                 Origin::EntryNotSeen => "exit only: entry not seen".to_string(),
             }
         );
+        let (places, ret_path) = places(event, &desc);
+        let late = if event.names_at_exit() {
+            "  (resolved_at_exit)"
+        } else {
+            ""
+        };
         for arg in desc.args() {
             field(b, &arg.name.to_uppercase());
             let _ = write!(b, "{}", &self.call[arg.start..arg.end]);
@@ -82,11 +89,41 @@ impl Format for Detailed {
                 let _ = write!(b, "  ({})", states.join(", "));
             }
             b.push('\n');
+            // Where it is: a path made absolute, what an fd refers to.
+            for place in places.iter().filter(|p| p.arg == arg.name) {
+                if let Some(r) = &place.absolute {
+                    field(b, &format!("  PATH({})", arg.name.to_uppercase()));
+                    escape(&r.path, false, b);
+                    let _ = writeln!(b, "{late}");
+                }
+                if let Some(fd) = &place.fd {
+                    field(b, &format!("  FD({})", arg.name.to_uppercase()));
+                    escape(fd.as_bytes(), false, b);
+                    let _ = writeln!(b, "{late}");
+                }
+            }
         }
         field(b, "RET");
         let mut ret = String::new();
         push_return(h.ret, &mut ret);
         let _ = writeln!(b, "{}", ret.trim_start_matches(" = "));
+        if let Some(ret) = ret_path {
+            field(b, "  FD(RET)");
+            escape(ret.as_bytes(), false, b);
+            b.push('\n');
+        }
+        let cgroups = cgroup_paths(event);
+        if let Some(cgroup) = cgroups.first() {
+            field(b, "CGROUP");
+            escape(cgroup.as_bytes(), false, b);
+            b.push('\n');
+        }
+        if let Some(c) = container_of(event) {
+            field(b, "CONTAINER");
+            let _ = write!(b, "{} ", c.runtime.as_str());
+            escape(c.name.as_bytes(), true, b);
+            b.push('\n');
+        }
         field(b, "LAT(us)");
         let _ = writeln!(b, "{}", micros(h.latency_ns));
         field(b, "CALL");

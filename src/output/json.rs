@@ -8,8 +8,8 @@ use crate::clock::Clock;
 use crate::decode::errno::{errno_name, error_code};
 use crate::decode::printer::{AttrExtra, Value};
 use crate::decode::{describe, Description};
-use crate::event::{Event, Origin};
-use crate::output::arg_state;
+use crate::event::{Event, Name, Origin, NAME_CGROUP};
+use crate::output::{arg_state, cgroup_paths, container_of, places, Place};
 
 pub struct Json {
     call: String,
@@ -43,20 +43,72 @@ impl Serialize for Args<'_, '_> {
     }
 }
 
-/// The arguments whose value is not simply what was read whole.
-struct ArgStates<'d, 'a>(&'d Description<'a>);
+/// The arguments whose value is not simply what was read whole (and
+/// whose place was resolved only as the call returned).
+struct ArgStates<'d, 'a> {
+    desc: &'d Description<'a>,
+    places: &'d [Place],
+    names_at_exit: bool,
+}
 
 impl Serialize for ArgStates<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
-        for arg in self.0.args() {
-            let states: Vec<&str> = arg_state(arg).collect();
+        for arg in self.desc.args() {
+            let late = self.names_at_exit && self.places.iter().any(|p| p.arg == arg.name);
+            let states: Vec<&str> = arg_state(arg)
+                .chain(late.then_some("resolved_at_exit"))
+                .collect();
             if !states.is_empty() {
                 map.serialize_entry(arg.name, &states)?;
             }
         }
         map.end()
     }
+}
+
+/// Each path argument's absolute form, by argument name.
+struct Paths<'d>(&'d [Place]);
+
+impl Serialize for Paths<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        for p in self.0 {
+            if let Some(r) = &p.absolute {
+                map.serialize_entry(p.arg, &lossy(&r.path))?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// With -y, what each fd argument referred to, and `ret` for the fd the
+/// call returned.
+struct FdPaths<'d> {
+    places: &'d [Place],
+    ret: Option<&'d str>,
+}
+
+impl Serialize for FdPaths<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        for p in self.places {
+            if let Some(fd) = &p.fd {
+                map.serialize_entry(p.arg, fd)?;
+            }
+        }
+        if let Some(ret) = self.ret {
+            map.serialize_entry("ret", ret)?;
+        }
+        map.end()
+    }
+}
+
+#[derive(Serialize)]
+struct ContainerJson<'c> {
+    id: &'c str,
+    runtime: &'static str,
+    name: &'c str,
 }
 
 struct ArgValue<'v, 'a>(&'v Value<'a>);
@@ -112,6 +164,14 @@ struct Record<'a> {
     abi: &'static str,
     args: Args<'a, 'a>,
     arg_state: ArgStates<'a, 'a>,
+    /// Each path argument made absolute, as of the time of the call.
+    paths: Paths<'a>,
+    /// With -y: what each fd referred to at the time of the call.
+    fd_paths: FdPaths<'a>,
+    /// The caller's cgroup (v2) path.
+    cgroup: Option<&'a str>,
+    /// The container the caller runs in, from its cgroup paths.
+    container: Option<ContainerJson<'a>>,
     ret: i64,
     error: Option<&'static str>,
     latency_ns: u64,
@@ -136,6 +196,9 @@ impl Format for Json {
         let desc = describe(event, &mut self.call);
         let h = &event.header;
         let error = error_code(h.ret).and_then(errno_name);
+        let (places, ret_path) = places(event, &desc);
+        let cgroups = cgroup_paths(event);
+        let container = container_of(event);
         let record = Record {
             timestamp: clock
                 .utc(h.start_ns)
@@ -150,7 +213,26 @@ impl Format for Json {
             syscall: event.call.name(),
             abi: event.abi.name(),
             args: Args(&desc),
-            arg_state: ArgStates(&desc),
+            arg_state: ArgStates {
+                desc: &desc,
+                places: &places,
+                names_at_exit: event.names_at_exit(),
+            },
+            paths: Paths(&places),
+            fd_paths: FdPaths {
+                places: &places,
+                ret: ret_path.as_deref(),
+            },
+            // The v2 path: the first unless only a v1 one was read.
+            cgroup: cgroups
+                .first()
+                .filter(|_| event.name(NAME_CGROUP) != Name::None)
+                .map(String::as_str),
+            container: container.as_ref().map(|c| ContainerJson {
+                id: &c.id,
+                runtime: c.runtime.as_str(),
+                name: &c.name,
+            }),
             ret: h.ret,
             error,
             latency_ns: h.latency_ns,

@@ -7,9 +7,11 @@ pub mod json;
 pub mod summary;
 
 use crate::clock::Clock;
+use crate::container::{self, Container};
+use crate::decode::paths::{self, Resolved};
 use crate::decode::printer::{Arg, ReadTime, Value};
 use crate::decode::Description;
-use crate::event::Event;
+use crate::event::{Event, Name, NAME_CGROUP, NAME_CGROUP_V1, NAME_RET};
 
 /// One way of printing events.
 pub trait Format {
@@ -45,6 +47,71 @@ pub fn arg_state(arg: &Arg) -> impl Iterator<Item = &'static str> {
         .into_iter()
         .chain(read)
         .chain(arg.changed.then_some("changed_during_call"))
+}
+
+/// The caller's cgroup paths as the kernel side read them: v2 first,
+/// then its pids cgroup where that is a v1 hierarchy. A path whose walk
+/// stopped short of the root starts with `...`.
+pub fn cgroup_paths(event: &Event) -> Vec<String> {
+    [NAME_CGROUP, NAME_CGROUP_V1]
+        .into_iter()
+        .filter_map(|slot| name_text(event.name(slot)))
+        .collect()
+}
+
+/// The container the caller runs in, told from its cgroup paths.
+pub fn container_of(event: &Event) -> Option<Container> {
+    let paths = cgroup_paths(event);
+    container::identify(paths.iter().map(String::as_str))
+}
+
+/// A name as text for JSON and the detailed block: as /proc/PID/fd shows
+/// it, with ` (deleted)` after a deleted file, `...` first where the top
+/// of the path is missing.
+pub fn name_text(name: Name) -> Option<String> {
+    let (text, cut) = name.text()?;
+    let mut s = String::from_utf8_lossy(&text).into_owned();
+    if cut {
+        s.insert_str(0, "...");
+    }
+    if name.deleted() {
+        s.push_str(" (deleted)");
+    }
+    Some(s)
+}
+
+/// One argument's place in the file system, beyond its printed value:
+/// the absolute form of a path argument, what an fd argument refers to
+/// (with -y).
+pub struct Place {
+    pub arg: &'static str,
+    pub absolute: Option<Resolved>,
+    pub fd: Option<String>,
+}
+
+/// The places of the call's arguments, in order, and (with -y) what the
+/// returned fd refers to.
+pub fn places(event: &Event, desc: &Description) -> (Vec<Place>, Option<String>) {
+    let mut out = Vec::new();
+    for (i, arg) in desc.args().iter().enumerate() {
+        let absolute = paths::absolute(event, i);
+        let fd = if event.fd_paths {
+            name_text(arg.fd_name)
+        } else {
+            None
+        };
+        if absolute.is_some() || fd.is_some() {
+            out.push(Place {
+                arg: arg.name,
+                absolute,
+                fd,
+            });
+        }
+    }
+    let ret = (event.fd_paths && event.header.ret >= 0 && event.call.returns_fd())
+        .then(|| name_text(event.name(NAME_RET)))
+        .flatten();
+    (out, ret)
 }
 
 /// Appends nanoseconds as microseconds with three decimals.
