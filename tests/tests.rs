@@ -29,4 +29,5 @@ mod suite {
     mod signals;
     mod soak;
     mod thirty_two_bit;
+    mod r#where;
 }

@@ -472,10 +472,22 @@ pub fn strace_calls(tag: &str, calls: &str, cmd: &[&str]) -> Calls {
 
 /// `strace_calls` with `env` set for `cmd`.
 pub fn strace_calls_env(tag: &str, calls: &str, cmd: &[&str], env: &[(&str, &str)]) -> Calls {
+    strace_calls_with(tag, calls, &[], cmd, env)
+}
+
+/// `strace_calls_env` with strace's own `flags` added (e.g. `-y`).
+pub fn strace_calls_with(
+    tag: &str,
+    calls: &str,
+    flags: &[&str],
+    cmd: &[&str],
+    env: &[(&str, &str)],
+) -> Calls {
     let dir = temp_dir(tag);
     let prefix: PathBuf = dir.join("trace");
     let status = Command::new("strace")
         .envs(env.iter().copied())
+        .args(flags)
         .args(["-ff", "-qq", "-s", "8192", "-X", "abbrev", "-e"])
         .arg(format!("trace={calls}"))
         .arg("-o")
@@ -687,7 +699,22 @@ pub fn alone_and_strace(
     env: &[(&str, &str)],
     as_strace: impl Fn(&str) -> String,
 ) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
+    alone_and_strace_with(tag, calls, &[], filter, cmd, env, as_strace)
+}
+
+/// `alone_and_strace` with `flags` given to both mountsnoop and strace
+/// (`-y`: both show what each fd refers to).
+pub fn alone_and_strace_with(
+    tag: &str,
+    calls: &str,
+    flags: &[&str],
+    filter: &[&str],
+    cmd: &[&str],
+    env: &[(&str, &str)],
+    as_strace: impl Fn(&str) -> String,
+) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
     let mut args = vec!["--json"];
+    args.extend_from_slice(flags);
     args.extend_from_slice(filter);
     let snoop = Snoop::start(&args);
     let mut child = Command::new(cmd[0])
@@ -723,7 +750,10 @@ pub fn alone_and_strace(
         // By thread, as strace's files are.
         .map(|v| (id(v, "tid"), as_strace(v["call"].as_str().expect("call"))))
         .collect();
-    let theirs = strace_run_env(tag, calls, cmd, env);
+    let theirs: Vec<(u32, String)> = strace_calls_with(tag, calls, flags, cmd, env)
+        .into_iter()
+        .flat_map(|(tid, calls)| calls.into_iter().map(move |c| (tid, c)))
+        .collect();
     (per_process(ours), per_process(theirs))
 }
 
