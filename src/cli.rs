@@ -42,6 +42,18 @@ pub struct Cli {
     #[arg(long = "cgroup", value_name = "PATH")]
     pub cgroup: Option<PathBuf>,
 
+    /// Trace only cgroups whose v2 id is a key of this pinned BPF hash map
+    /// (bcc's cgroupset: key u64 cgroup id, value u64), kept by another
+    /// program and read at every call
+    #[arg(long = "cgroupmap", value_name = "PATH")]
+    pub cgroupmap: Option<PathBuf>,
+
+    /// Trace only mount namespaces whose inode number is a key of this
+    /// pinned BPF hash map (bcc's mount_ns_set: key u64, value u32), kept
+    /// by another program and read at every call
+    #[arg(long = "mntnsmap", value_name = "PATH")]
+    pub mntnsmap: Option<PathBuf>,
+
     /// Show only calls that returned an error
     #[arg(short = 'x', long = "failed")]
     pub failed: bool,

@@ -1,5 +1,6 @@
 //! mountsnoop: trace mount-table changes system-wide.
 
+mod bcc_maps;
 mod cli;
 mod clock;
 mod container;
@@ -78,6 +79,14 @@ fn run(cli: &Cli) -> Result<()> {
     // Listening first: a port in use is reported before anything loads.
     let metrics = cli.metrics.map(Metrics::serve).transpose()?;
     let filters = filters(cli, choose_calls(cli)?)?;
+    if cli.verbose {
+        for set in [&filters.cgroupset, &filters.mount_ns_set]
+            .into_iter()
+            .flatten()
+        {
+            report!("{}", set.describe());
+        }
+    }
     let mut storage = MaybeUninit::uninit();
     let mut fallback = MaybeUninit::uninit();
     // The cheaper hook where the kernel allows tracing programs (some
@@ -222,6 +231,16 @@ fn filters(cli: &Cli, calls: Vec<Syscall>) -> Result<tracer::Filters> {
         comm: cli.name.clone(),
         mnt_ns: cli.mntns,
         cgroup: cli.cgroup.as_deref().map(tracer::open_cgroup).transpose()?,
+        cgroupset: cli
+            .cgroupmap
+            .as_deref()
+            .map(|p| bcc_maps::open(bcc_maps::SetKind::Cgroups, p))
+            .transpose()?,
+        mount_ns_set: cli
+            .mntnsmap
+            .as_deref()
+            .map(|p| bcc_maps::open(bcc_maps::SetKind::MountNamespaces, p))
+            .transpose()?,
         failed_only: cli.failed,
         calls,
         max_inflight: cli.max_inflight,

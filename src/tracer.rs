@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 use libbpf_rs::{Link, MapCore, MapFlags, OpenObject, TracepointCategory};
 
+use crate::bcc_maps::PinnedSet;
 use crate::skel::types::stat_id;
 use crate::skel::{MountsnoopSkel, MountsnoopSkelBuilder};
 use crate::syscalls::Syscall;
@@ -22,6 +23,10 @@ pub struct Filters {
     pub mnt_ns: Option<u64>,
     /// An open cgroup v2 directory: that cgroup and those below it.
     pub cgroup: Option<std::fs::File>,
+    /// bcc's --cgroupmap: cgroups whose v2 id is a key of this map.
+    pub cgroupset: Option<PinnedSet>,
+    /// bcc's --mntnsmap: mount namespaces whose inode number is a key.
+    pub mount_ns_set: Option<PinnedSet>,
     pub failed_only: bool,
     pub calls: Vec<Syscall>,
     /// Entries of the in-flight map: calls entered and not yet returned.
@@ -127,6 +132,8 @@ pub fn load<'obj>(
     }
     rodata.filter_mnt_ns = filters.mnt_ns.unwrap_or(0);
     rodata.filter_cgroup_on = filters.cgroup.is_some();
+    rodata.filter_cgroupset_on = filters.cgroupset.is_some();
+    rodata.filter_mount_ns_set_on = filters.mount_ns_set.is_some();
     rodata.failed_only = filters.failed_only;
     rodata.want_parent = filters.want_parent;
     rodata.want_fd_paths = filters.want_fd_paths;
@@ -142,6 +149,27 @@ pub fn load<'obj>(
     for map in [&mut open.maps.pending, &mut open.maps.pending_big] {
         map.set_max_entries(filters.max_inflight)
             .context("sizing the in-flight maps failed")?;
+    }
+
+    // The program looks the caller up in the pinned maps themselves, so
+    // that their keeper's changes apply at once; an unused map costs one
+    // entry.
+    for (map, set) in [
+        (&mut open.maps.cgroupset, &filters.cgroupset),
+        (&mut open.maps.mount_ns_set, &filters.mount_ns_set),
+    ] {
+        match set {
+            Some(set) => map.reuse_fd(set.fd()).with_context(|| {
+                format!(
+                    "{} {}: the pinned map cannot be used",
+                    set.kind.flag(),
+                    set.path.display()
+                )
+            })?,
+            None => map
+                .set_max_entries(1)
+                .context("sizing the unused filter maps failed")?,
+        }
     }
 
     // Either the raw programs, which see 32-bit calls too, or the shared

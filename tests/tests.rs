@@ -13,6 +13,7 @@
 mod common;
 
 mod suite {
+    mod bcc_maps;
     mod bwrap;
     mod containers;
     mod core;

@@ -25,6 +25,9 @@ const volatile bool filter_comm_on = false;
 const volatile char filter_comm[TASK_COMM_LEN] = {};
 const volatile __u64 filter_mnt_ns = 0;
 const volatile bool filter_cgroup_on = false;
+/* bcc's --cgroupmap and --mntnsmap: the caller must be a key of the map. */
+const volatile bool filter_cgroupset_on = false;
+const volatile bool filter_mount_ns_set_on = false;
 const volatile bool failed_only = false;
 /* -y: resolve every fd argument, and every fd a call returns. */
 const volatile bool want_fd_paths = false;
@@ -145,6 +148,26 @@ struct {
 	__type(value, __u32);
 } cgroup_filter SEC(".maps");
 
+/*
+ * bcc's container filters: pinned maps that another program keeps, which
+ * user space gives these in place of their own before load (bcc's names,
+ * key and value types). The keys are what is traced; the values are not
+ * read. An unused one is cut to one entry.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);   /* cgroup v2 id, as bpf_get_current_cgroup_id() */
+	__type(value, __u64);
+} cgroupset SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);   /* mount namespace inode number */
+	__type(value, __u32);
+} mount_ns_set SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
 	__uint(key_size, sizeof(__u32));
@@ -220,6 +243,19 @@ static __always_inline bool caller_wanted(__u64 pid_tgid)
 		return false;
 	if (filter_cgroup_on && bpf_current_task_under_cgroup(&cgroup_filter, 0) != 1)
 		return false;
+	/* Looked up on every call: the map's keeper may change it any time. */
+	if (filter_cgroupset_on) {
+		__u64 id = bpf_get_current_cgroup_id();
+
+		if (!bpf_map_lookup_elem(&cgroupset, &id))
+			return false;
+	}
+	if (filter_mount_ns_set_on) {
+		__u64 ns = current_mnt_ns();
+
+		if (!bpf_map_lookup_elem(&mount_ns_set, &ns))
+			return false;
+	}
 	return true;
 }
 

@@ -18,6 +18,7 @@ mod mount_api;
 mod ns;
 mod rewrite;
 mod shared;
+mod steps;
 mod untouched;
 
 use std::process::ExitCode;
@@ -63,6 +64,7 @@ fn main() -> ExitCode {
         "untouched" => untouched::run(&base),
         "edges" => edges::run(&base),
         "hop" => hop::run(&base, &args[1..]),
+        "steps" => steps::run(&base),
         "idle" => Ok(()),
         "getppid" => getppid(&args[1..]),
         other => Err(format!("unknown scenario {other}")),
