@@ -252,11 +252,15 @@ class Tracer:
         return sum(int(x) for x in re.findall(r"Lost (\d+) events", err))
 
     def lines_of_pid(self, pid):
-        """Lines whose PID column (the 2nd) is pid."""
+        """Lines whose PID column (the 2nd) is pid; JSON lines whose pid is."""
         want = str(pid).encode()
+        key = b'"pid":' + want + b","
         n = 0
         with open(self.out_path, "rb") as f:
             for line in f:
+                if line.startswith(b"{"):
+                    n += key in line
+                    continue
                 fields = line.split(None, 2)
                 if len(fields) >= 2 and fields[1] == want:
                     n += 1
@@ -487,6 +491,19 @@ def report(args, runs_by_tool, baseline, started):
         if a is not None and b is not None:
             out.append(f"| {label} | {a:.2f} | {b:.2f} | "
                        f"{'n/a' if not b else f'{a / b:.3f}'} | (info) | |")
+    # What the options cost, against plain mountsnoop.
+    for name in (n for n in runs_by_tool if n.startswith("mountsnoop ")):
+        v = runs_by_tool[name]
+        for key, label in (("bpf_ns_per_call", "in-kernel BPF time per traced syscall"),
+                           ("sched_ns_per_event", "tracer CPU per event")):
+            a, b = med(v, key), med(ms, key)
+            out.append(f"| {label}, `{name}` (vs plain mountsnoop) | {fmt(a, 'ns')} | "
+                       f"{fmt(b, 'ns')} | {'n/a' if a is None or not b else f'{a / b:.3f}'} | "
+                       f"(info) | |")
+        missing = max(r["missing"] + r["lost"] for r in v)
+        out.append(f"| events missing or lost, `{name}` | {missing} | | | 0 | "
+                   f"{'PASS' if missing == 0 else 'FAIL'} |")
+        verdicts.append((f"events missing, {name}", missing == 0))
     # The cost to every other system call on the host.
     if args.unrelated:
         u = {k: statistics.median(v) for k, v in args.unrelated.items()}
@@ -523,6 +540,10 @@ def main():
     ap.add_argument("--bpftrace-strlen", type=int, default=64)
     ap.add_argument("--getppid-n", type=int, default=2_000_000,
                     help="getppid calls per loop for the unrelated-syscall figure")
+    ap.add_argument("--variant", action="append", default=None, metavar="FLAGS",
+                    help="also run the storm under `mountsnoop FLAGS` and compare its "
+                         "in-kernel and tracer CPU figures with plain mountsnoop's "
+                         "(repeatable; default: -y and --json)")
     ap.add_argument("--ready-timeout", type=float, default=120)
     ap.add_argument("--keep", action="store_true", help="keep the tracers' output")
     ap.add_argument("--json", help="write every run's raw figures here")
@@ -531,6 +552,8 @@ def main():
     args = ap.parse_args()
     if args.n is None:
         args.n = 5000 if args.smoke else 20000
+    if args.variant is None:
+        args.variant = ["-y", "--json"]
     args.expected = 2 * args.n + 3
     args.loadavg = " ".join(open("/proc/loadavg").read().split()[:3])
     if args.smoke:
@@ -544,6 +567,8 @@ def main():
     ms_env = dict(os.environ)
     bt_env = dict(os.environ, BPFTRACE_STRLEN=str(args.bpftrace_strlen))
     runs = {"mountsnoop": [], "bpftrace": []}
+    for v in args.variant:
+        runs[f"mountsnoop {v}"] = []
     baseline = []
     try:
         if args.smoke:
@@ -575,10 +600,13 @@ def main():
             _, cpu = run_storm(args.workload, args.n)
             baseline.append(cpu / args.expected)
             log(f"run {i}/{args.runs}: untraced storm {cpu / args.expected:.0f} ns/call")
-            for name, argv, env in (
+            variants = [(f"mountsnoop {v}", [args.mountsnoop] + shlex.split(v), ms_env)
+                        for v in args.variant]
+            for name, argv, env in [
                     ("mountsnoop", [args.mountsnoop], ms_env),
-                    ("bpftrace", ["bpftrace", args.script], bt_env)):
-                r = measure(name, argv, env, args, workdir, f"{name}.{i}", stats_on)
+                    ("bpftrace", ["bpftrace", args.script], bt_env)] + variants:
+                tag = name.replace(" ", "_").replace("-", "")
+                r = measure(name, argv, env, args, workdir, f"{tag}.{i}", stats_on)
                 runs[name].append(r)
                 log(f"run {i}/{args.runs}: " + describe_run(r))
         text, ok = report(args, runs, baseline, started)

@@ -135,3 +135,121 @@ fn nspawn_in_its_service() {
 fn nspawn_in_a_machine_scope() {
     nspawn(Unit::Scope, "nspawn-scope");
 }
+
+/// The container a call was made in, as mountsnoop shows it: JSON's
+/// `container` and `cgroup`, the CONTAINER column of -C, and --container
+/// choosing one container's calls. The workload's `gated core` waits for
+/// a line on stdin, then makes its mount calls inside the container.
+const WORKLOAD_COMM_SHOWN: &str = "mountsnoop-test";
+
+fn traced(runtime: Runtime, tag: &str, check: impl Fn(&serde_json::Value, &Prepared)) {
+    use crate::common::{json_events_of, Snoop, CORE_CALLS};
+    let _machine = crate::common::machine_shared();
+    let prepared = Spec::new(runtime, &[workload(), "gated", "core"]).prepare(tag);
+    let snoop = Snoop::start(&["--json"]);
+    let mut running = prepared.start();
+    let pid = running.pid();
+    running.release();
+    let status = running.wait();
+    assert!(status.success(), "{:?}: {status}", prepared.argv);
+    let done = snoop.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    let events = json_events_of(&done.stdout, &[pid]);
+    // The runtime's own set-up calls come first, from the same process.
+    let workload_calls = events
+        .iter()
+        .filter(|e| e["comm"] == WORKLOAD_COMM_SHOWN)
+        .count();
+    assert_eq!(workload_calls, CORE_CALLS, "{tag}: the workload's calls");
+    for e in &events {
+        check(e, &prepared);
+    }
+}
+
+#[test]
+fn json_names_the_runc_docker_container() {
+    traced(Runtime::Runc(Shape::Docker), "json-runc", |e, p| {
+        assert_eq!(e["cgroup"], format!("/docker/{}", p.id), "{e}");
+        assert_eq!(
+            e["container"],
+            serde_json::json!({"id": p.id, "runtime": "docker", "name": &p.id[..12]}),
+            "{e}"
+        );
+    });
+}
+
+/// crun leaves the v2 path its own on this hybrid host: the container is
+/// told from the v1 (pids) path.
+#[test]
+fn json_names_the_crun_kubepods_container() {
+    traced(Runtime::Crun(Shape::Kubepods), "json-crun", |e, p| {
+        assert_eq!(e["container"]["runtime"], "containerd", "{e}");
+        assert_eq!(e["container"]["id"], p.id, "{e}");
+    });
+}
+
+#[test]
+fn json_names_the_lxc_container() {
+    traced(Runtime::Lxc, "json-lxc", |e, p| {
+        assert_eq!(e["container"]["runtime"], "lxc", "{e}");
+        assert_eq!(e["container"]["name"], p.id, "{e}");
+        assert_eq!(e["cgroup"], format!("/lxc.payload.{}", p.id), "{e}");
+    });
+}
+
+#[test]
+fn json_names_the_nspawn_machine() {
+    traced(Runtime::Nspawn(Unit::Service), "json-nspawn", |e, _| {
+        assert_eq!(e["container"]["runtime"], "systemd-nspawn", "{e}");
+        let name = e["container"]["name"].as_str().unwrap();
+        assert!(name.starts_with("mountsnoop-"), "{e}");
+    });
+}
+
+/// Two containers at once: -C shows each call's container; --container
+/// with an id prefix shows that container's calls and no other's.
+#[test]
+fn container_column_and_filter() {
+    use crate::common::{count_of_pid, Snoop, CORE_CALLS};
+    let _machine = crate::common::machine_shared();
+    let runc =
+        Spec::new(Runtime::Runc(Shape::Docker), &[workload(), "gated", "core"]).prepare("col-runc");
+    let lxc = Spec::new(Runtime::Lxc, &[workload(), "gated", "core"]).prepare("col-lxc");
+    let all = Snoop::start(&["-C"]);
+    let only = Snoop::start(&["--container", &runc.id[..7]]);
+    let (mut a, mut b) = (runc.start(), lxc.start());
+    let (pa, pb) = (a.pid(), b.pid());
+    a.release();
+    b.release();
+    assert!(a.wait().success() && b.wait().success());
+    let (all, only) = (all.stop(), only.stop());
+    assert!(all
+        .stdout
+        .starts_with("COMM             PID     TID     MNT_NS      CONTAINER    CALL\n"));
+    for (pid, name) in [(pa, &runc.id[..12]), (pb, lxc.id.as_str())] {
+        let lines: Vec<&str> = all
+            .stdout
+            .lines()
+            .filter(|l| l.split_whitespace().nth(1) == Some(&pid.to_string()))
+            .collect();
+        let workload = lines
+            .iter()
+            .filter(|l| l.starts_with(WORKLOAD_COMM_SHOWN))
+            .count();
+        assert_eq!(workload, CORE_CALLS, "{}", all.stdout);
+        // The runtime's set-up in the container's cgroup, then the workload.
+        for l in lines {
+            assert_eq!(l.split_whitespace().nth(4), Some(name), "{l}");
+        }
+    }
+    let in_runc = count_of_pid(&only.stdout, pa);
+    assert!(in_runc >= CORE_CALLS, "{}", only.stdout);
+    assert_eq!(count_of_pid(&only.stdout, pb), 0, "{}", only.stdout);
+    // Nothing but the runc container's calls.
+    assert_eq!(
+        only.stdout.lines().skip(1).count(),
+        in_runc,
+        "{}",
+        only.stdout
+    );
+}
