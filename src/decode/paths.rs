@@ -18,6 +18,9 @@ pub struct Resolved {
     /// limit, or the directory's walk stopped short of the root (then the
     /// path starts with `...`).
     pub cut: bool,
+    /// It took a directory the kernel side resolved (the cwd, a dirfd, a
+    /// chroot's root), not only the argument's own text.
+    pub from_kernel: bool,
 }
 
 /// Where a path argument starts from when it is relative.
@@ -81,11 +84,15 @@ pub fn absolute(event: &Event, arg: usize) -> Option<Resolved> {
         ArgData::Truncated(b) => (b, true),
         _ => return None,
     };
+    let mut from_kernel = true;
     let start = if given.starts_with(b"/") {
         // Absolute paths start from the caller's root: its namespace's
         // unless the kernel side found otherwise (a chroot).
         match event.name(NAME_ROOT) {
-            Name::None => (b"/".to_vec(), false),
+            Name::None => {
+                from_kernel = false;
+                (b"/".to_vec(), false)
+            }
             name => directory(name)?,
         }
     } else {
@@ -102,6 +109,7 @@ pub fn absolute(event: &Event, arg: usize) -> Option<Resolved> {
     Some(Resolved {
         path: normalize(&path, start.1),
         cut,
+        from_kernel,
     })
 }
 

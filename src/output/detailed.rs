@@ -94,7 +94,7 @@ impl Format for Detailed {
                 if let Some(r) = &place.absolute {
                     field(b, &format!("  PATH({})", arg.name.to_uppercase()));
                     escape(&r.path, false, b);
-                    let _ = writeln!(b, "{late}");
+                    let _ = writeln!(b, "{}", if r.from_kernel { late } else { "" });
                 }
                 if let Some(fd) = &place.fd {
                     field(b, &format!("  FD({})", arg.name.to_uppercase()));

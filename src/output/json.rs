@@ -55,7 +55,11 @@ impl Serialize for ArgStates<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
         for arg in self.desc.args() {
-            let late = self.names_at_exit && self.places.iter().any(|p| p.arg == arg.name);
+            let late = self.names_at_exit
+                && self.places.iter().any(|p| {
+                    p.arg == arg.name
+                        && (p.fd.is_some() || p.absolute.as_ref().is_some_and(|r| r.from_kernel))
+                });
             let states: Vec<&str> = arg_state(arg)
                 .chain(late.then_some("resolved_at_exit"))
                 .collect();

@@ -216,6 +216,7 @@ fn container_column_and_filter() {
         Spec::new(Runtime::Runc(Shape::Docker), &[workload(), "gated", "core"]).prepare("col-runc");
     let lxc = Spec::new(Runtime::Lxc, &[workload(), "gated", "core"]).prepare("col-lxc");
     let all = Snoop::start(&["-C"]);
+    // --container ID adds the column as -C does.
     let only = Snoop::start(&["--container", &runc.id[..7]]);
     let (mut a, mut b) = (runc.start(), lxc.start());
     let (pa, pb) = (a.pid(), b.pid());
