@@ -88,7 +88,69 @@ fn bwrap_sandbox_alone_matches_a_separate_strace_run() {
 #[test]
 fn bwrap_with_a_libseccomp_filter_matches_a_separate_strace_run() {
     require_bpf!();
-    let dir = temp_dir("bwrap-seccomp-filter");
+    let inside = "mount -t tmpfs none /tmp; umount /tmp; mount --bind /tmp /mnt; true";
+    let all = filtered_bwrap("bwrap-seccomp", inside, &[]);
+    for refused in [
+        r#"mount("none", "/tmp", "tmpfs", "#,
+        r#"umount2("/tmp", 0) = -1 EPERM"#,
+        r#"mount("/tmp", "/mnt", "#,
+    ] {
+        assert!(
+            all.iter()
+                .any(|c| c.starts_with(refused)
+                    && c.ends_with("= -1 EPERM (Operation not permitted)")),
+            "no refused {refused}: {all:#?}"
+        );
+    }
+}
+
+/// The same filter around the project's workload: its mount(2) and
+/// umount2(2) calls, every one refused with EPERM, and the new API with
+/// ENOSYS, print as a separate strace run prints them.
+#[test]
+fn bwrap_with_a_libseccomp_filter_around_the_workload() {
+    require_bpf!();
+    let target = std::path::Path::new(workload())
+        .parent()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let inside = format!(
+        "MOUNTSNOOP_WORKLOAD_REFUSED=1 {w} core; MOUNTSNOOP_WORKLOAD_REFUSED=1 {w} mount-api; true",
+        w = workload()
+    );
+    let all = filtered_bwrap(
+        "bwrap-seccomp-workload",
+        &inside,
+        &["--ro-bind", &target, &target],
+    );
+    let refused = |prefix: &str, errno: &str| {
+        all.iter()
+            .filter(|c| c.starts_with(prefix) && c.ends_with(errno))
+            .count()
+    };
+    // The workload's own calls (bwrap's set-up ran before the filter).
+    assert!(
+        refused("mount(", "= -1 EPERM (Operation not permitted)") >= 20,
+        "{all:#?}"
+    );
+    assert!(
+        refused("umount2(", "= -1 EPERM (Operation not permitted)") >= 5,
+        "{all:#?}"
+    );
+    assert!(
+        refused("fsopen(", "= -1 ENOSYS (Function not implemented)") >= 1,
+        "{all:#?}"
+    );
+}
+
+/// Runs `inside` (a shell command) in bwrap's sandbox (with `binds`
+/// added) under the libseccomp filter, alone under mountsnoop, then
+/// separately under strace; asserts both print the same calls, bwrap's
+/// own set-up included, and returns them.
+fn filtered_bwrap(tag: &str, inside: &str, binds: &[&str]) -> Vec<String> {
+    let dir = temp_dir(&format!("{tag}-filter"));
     let filter = dir.join("filter.bpf");
     let made = std::process::Command::new("/usr/bin/python3")
         .arg(concat!(
@@ -107,38 +169,28 @@ fn bwrap_with_a_libseccomp_filter_matches_a_separate_strace_run() {
     // `exec` makes the shell the outer bwrap, and `--as-pid-1` makes the
     // inner bwrap (whose calls build the sandbox) the shell that runs the
     // refused commands.
-    let inside = "mount -t tmpfs none /tmp; umount /tmp; mount --bind /tmp /mnt; true";
     let script = format!(
-        "exec {} --seccomp 3 {} --as-pid-1 sh -c '{inside}' 3<{}",
+        "exec {} --seccomp 3 {} {} --as-pid-1 sh -c '{inside}' 3<{}",
         BWRAP[0],
         BWRAP[1..BWRAP.len() - 1].join(" "),
+        binds.join(" "),
         filter.display()
     );
     let (ours, theirs) = alone_and_strace(
-        "bwrap-seccomp",
+        tag,
         STRACE_CALLS,
         &[],
         &["sh", "-c", &script],
         &[],
         str::to_string,
     );
+    let _ = std::fs::remove_dir_all(&dir);
     assert_same_processes(&ours, &theirs);
-    let all: Vec<&String> = ours.iter().flatten().collect();
-    for refused in [
-        r#"mount("none", "/tmp", "tmpfs", "#,
-        r#"umount2("/tmp", 0) = -1 EPERM"#,
-        r#"mount("/tmp", "/mnt", "#,
-    ] {
-        assert!(
-            all.iter()
-                .any(|c| c.starts_with(refused)
-                    && c.ends_with("= -1 EPERM (Operation not permitted)")),
-            "no refused {refused}: {all:#?}"
-        );
-    }
+    let all: Vec<String> = ours.into_iter().flatten().collect();
     // bwrap's own set-up ran (pivot_root is refused only inside).
     assert!(
         all.iter().any(|c| *c == r#"pivot_root(".", ".") = 0"#),
         "{all:#?}"
     );
+    all
 }
