@@ -339,11 +339,13 @@ def measure(name, argv, env, args, workdir, tag, want_stats):
     return r
 
 
-def getppid_ns(workload, n):
-    """ns per getppid call, best of three loops of n (the least disturbed)."""
+def getppid_ns(workload, n, filtered=False):
+    """ns per getppid call, best of three loops of n (the least disturbed);
+    `filtered`: in a process under a 20-rule seccomp filter."""
     best = None
     for _ in range(3):
-        out = subprocess.run([workload, "getppid", str(n)], check=True,
+        argv = [workload, "getppid", str(n)] + (["filtered"] if filtered else [])
+        out = subprocess.run(argv, check=True,
                              stdout=subprocess.PIPE, stdin=subprocess.DEVNULL).stdout
         v = float(out.decode().split()[-1])
         best = v if best is None else min(best, v)
@@ -365,7 +367,8 @@ def measure_unrelated(name, argv, env, args, workdir, tag):
         tracer.wait_ready(args.ready_timeout)
         with open(STATS, "w") as f:
             f.write("0")
-        return getppid_ns(args.workload, args.getppid_n)
+        return (getppid_ns(args.workload, args.getppid_n),
+                getppid_ns(args.workload, args.getppid_n, filtered=True))
     finally:
         with open(STATS, "w") as f:
             f.write(stats)
@@ -519,6 +522,18 @@ def report(args, runs_by_tool, baseline, started):
         add_no32 = u["mountsnoop --no-32bit"] - base
         out.append(f"| the same with --no-32bit | {add_no32:.0f} ns | {add_bt:.0f} ns | "
                    f"{'n/a' if not add_bt > 0 else f'{add_no32 / add_bt:.3f}'} | (info) | |")
+        # Refused calls are seen with no hook on seccomp: a filtered
+        # process's unrelated calls should cost what an unfiltered one's do.
+        f = {k: statistics.median(v) for k, v in args.filtered.items()}
+        add_f = f["mountsnoop"] - f["untraced"]
+        ratio = add_f / add_ms if add_ms > 0 else None
+        ok = ratio is not None and ratio <= 1.1
+        verdicts.append(("added cost per unrelated syscall under a seccomp filter", ok))
+        out.append(f"| added cost per unrelated syscall in a process with a 20-rule seccomp "
+                   f"filter (untraced {f['untraced']:.0f} ns) vs without a filter | "
+                   f"{add_f:.0f} ns | {add_ms:.0f} ns | "
+                   f"{'n/a' if ratio is None else f'{ratio:.3f}'} | <= 1.1x | "
+                   f"{'PASS' if ok else 'FAIL'} |")
     out.append("")
     out.append(f"Reference, bpftrace on this machine earlier: {REFERENCE_BPFTRACE}.")
     failed = [label for label, ok in verdicts if not ok]
@@ -585,15 +600,21 @@ def main():
             log("bench: kernel.bpf_stats_enabled is 0: no in-kernel figures (run through bench/run.sh)")
         args.unrelated = {"untraced": [], "mountsnoop": [], "mountsnoop --no-32bit": [],
                           "bpftrace": []}
+        # The same in a process under a 20-rule seccomp filter.
+        args.filtered = {k: [] for k in args.unrelated}
         for i in range(1, args.runs + 1):
             # What an unrelated syscall costs, untraced and under each.
             args.unrelated["untraced"].append(getppid_ns(args.workload, args.getppid_n))
+            args.filtered["untraced"].append(
+                getppid_ns(args.workload, args.getppid_n, filtered=True))
             for name, argv, env in (
                     ("mountsnoop", [args.mountsnoop], ms_env),
                     ("mountsnoop --no-32bit", [args.mountsnoop, "--no-32bit"], ms_env),
                     ("bpftrace", ["bpftrace", args.script], bt_env)):
-                args.unrelated[name].append(
-                    measure_unrelated(name, argv, env, args, workdir, f"getppid.{name}.{i}"))
+                plain, filtered = measure_unrelated(name, argv, env, args, workdir,
+                                                    f"getppid.{name}.{i}")
+                args.unrelated[name].append(plain)
+                args.filtered[name].append(filtered)
             log(f"run {i}/{args.runs}: getppid ns/call " + ", ".join(
                 f"{k} {v[-1]:.1f}" for k, v in args.unrelated.items()))
             # Untraced storm first: what the calls cost with no tracer.

@@ -79,6 +79,41 @@ fn main() -> ExitCode {
     }
 }
 
+/// A seccomp filter of 20 rules: 20 calls no workload makes refused
+/// with EPERM, every other call allowed.
+fn seccomp_20_rules() -> Result<(), String> {
+    // Classic BPF: load the call number, compare it with each refused
+    // one, allow at the end.
+    const LD_W_ABS: u16 = 0x20;
+    const JEQ_K: u16 = 0x15;
+    const RET_K: u16 = 0x06;
+    const ALLOW: u32 = 0x7fff_0000;
+    const ERRNO_EPERM: u32 = 0x0005_0000 | 1;
+    let refused: Vec<u32> = (500..520).collect();
+    let ins = |code, jt, jf, k| libc::sock_filter { code, jt, jf, k };
+    let mut prog = vec![ins(LD_W_ABS, 0, 0, 0)];
+    for (i, nr) in refused.iter().enumerate() {
+        // Jump to the EPERM return, past the remaining tests and ALLOW.
+        let to_eperm = (refused.len() - i) as u8;
+        prog.push(ins(JEQ_K, to_eperm, 0, *nr));
+    }
+    prog.push(ins(RET_K, 0, 0, ALLOW));
+    prog.push(ins(RET_K, 0, 0, ERRNO_EPERM));
+    let fprog = libc::sock_fprog {
+        len: prog.len() as u16,
+        filter: prog.as_mut_ptr(),
+    };
+    // SAFETY: plain prctl calls; fprog points at a live program.
+    unsafe {
+        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+            || libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &fprog) != 0
+        {
+            return Err(format!("seccomp: {}", std::io::Error::last_os_error()));
+        }
+    }
+    Ok(())
+}
+
 /// `getppid N`: N getppid calls, an unrelated syscall, timed; prints the
 /// nanoseconds per call (the benchmark's cost of tracing to the rest of
 /// the system).
@@ -88,6 +123,11 @@ fn getppid(args: &[String]) -> Result<(), String> {
         .ok_or("getppid needs a count")?
         .parse()
         .map_err(|e| format!("getppid count: {e}"))?;
+    // `getppid N filtered`: under a seccomp filter of 20 rules, as a
+    // container's process is (every one of its syscalls runs the filter).
+    if args.get(1).map(String::as_str) == Some("filtered") {
+        seccomp_20_rules()?;
+    }
     let start = std::time::Instant::now();
     for _ in 0..n {
         // SAFETY: getppid has no preconditions. The raw syscall: libc
