@@ -9,16 +9,20 @@ use crate::decode::errno::{errno_name, error_code};
 use crate::decode::printer::{AttrExtra, Value};
 use crate::decode::{describe, Description};
 use crate::event::{Event, Origin};
+use crate::mounts::record::Record as MountRecord;
+use crate::mounts::Tracker;
 use crate::output::arg_state;
 
 pub struct Json {
     call: String,
+    tracker: Tracker,
 }
 
 impl Json {
     pub fn new() -> Json {
         Json {
             call: String::with_capacity(1024),
+            tracker: Tracker::default(),
         }
     }
 }
@@ -88,6 +92,33 @@ impl Serialize for ArgValue<'_, '_> {
     }
 }
 
+/// The change to a mount table a call made: the `mount` object.
+struct Mount<'r>(&'r MountRecord);
+
+impl Serialize for Mount<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.0;
+        let path = |p: &crate::mounts::record::Place| lossy(&p.path).into_owned();
+        let mut options: Vec<std::borrow::Cow<str>> = r.options.iter().map(|o| lossy(o)).collect();
+        if r.options_cut {
+            options.push("...".into());
+        }
+        let mut map = s.serialize_map(Some(11))?;
+        map.serialize_entry("change", r.change.name())?;
+        map.serialize_entry("target", &path(&r.target))?;
+        map.serialize_entry("from", &r.from.as_ref().map(path))?;
+        map.serialize_entry("fstype", &r.fstype.as_deref().map(lossy))?;
+        map.serialize_entry("source", &r.source.as_ref().map(path))?;
+        map.serialize_entry("options", &options)?;
+        map.serialize_entry("attributes", &r.attributes)?;
+        map.serialize_entry("cleared", &r.cleared)?;
+        map.serialize_entry("propagation", &r.propagation)?;
+        map.serialize_entry("recursive", &r.recursive)?;
+        map.serialize_entry("relative", &r.relative())?;
+        map.end()
+    }
+}
+
 /// Binary data as lowercase hex digits, two per byte.
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
@@ -121,6 +152,8 @@ struct Record<'a> {
     /// False for a call seen only as it returned (refused by seccomp, or
     /// already running when tracing began).
     entry_seen: bool,
+    /// The change to a mount table this call made; null for most calls.
+    mount: Option<Mount<'a>>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     truncated: bool,
 }
@@ -134,6 +167,7 @@ impl Format for Json {
     ) -> Description<'a> {
         self.call.clear();
         let desc = describe(event, &mut self.call);
+        let mount = self.tracker.feed(event, &desc);
         let h = &event.header;
         let error = error_code(h.ret).and_then(errno_name);
         let record = Record {
@@ -160,12 +194,17 @@ impl Format for Json {
                 _ => None,
             },
             entry_seen: event.origin == Origin::Call,
+            mount: mount.as_ref().map(Mount),
             truncated: desc.cut(),
         };
         // Serializing plain data into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut *out, &record);
         out.push(b'\n');
         desc
+    }
+
+    fn mounts(&mut self) -> Option<&mut Tracker> {
+        Some(&mut self.tracker)
     }
 }
 

@@ -4,12 +4,14 @@
 pub mod columns;
 pub mod detailed;
 pub mod json;
+pub mod mounts;
 pub mod summary;
 
 use crate::clock::Clock;
 use crate::decode::printer::{Arg, ReadTime, Value};
 use crate::decode::Description;
 use crate::event::Event;
+use crate::mounts::Tracker;
 
 /// One way of printing events.
 pub trait Format {
@@ -24,6 +26,11 @@ pub trait Format {
         -> Description<'a>;
     /// Appends what is printed at exit (the summary's table).
     fn finish(&mut self, _lost: u64, _out: &mut Vec<u8>) {}
+    /// The builder of mount records, in the forms that show them: the
+    /// sink sweeps it for chains left unfinished.
+    fn mounts(&mut self) -> Option<&mut Tracker> {
+        None
+    }
 }
 
 /// How an argument's value came to be what it is, when that is not
