@@ -258,9 +258,12 @@ mod tests {
             "abi",
             "seccomp",
             "entry_seen",
+            "mount",
         ] {
             assert!(v.get(key).is_some(), "{key}");
         }
+        // A failed call changed no mount table.
+        assert_eq!(v["mount"], serde_json::Value::Null);
         assert!(v.get("truncated").is_none());
         let ts = v["timestamp"].as_str().unwrap();
         assert!(ts.ends_with('Z') && ts.len() == 27, "{ts}");
@@ -296,6 +299,20 @@ mod tests {
         let v = json(Sample::new(Syscall::Umount2, [0, 0, 0, 0, 0, 0], 0).with(0, ARG_NULL, b""));
         assert_eq!(v["args"]["target"], serde_json::Value::Null);
         assert_eq!(v["arg_state"], serde_json::json!({}));
+    }
+
+    #[test]
+    fn a_change_has_its_mount_object() {
+        let v =
+            json(Sample::new(Syscall::Umount2, [1, 2, 0, 0, 0, 0], 0).with(0, ARG_DATA, b"x\xff"));
+        assert_eq!(
+            v["mount"],
+            serde_json::json!({
+                "change": "detach", "target": "x\u{fffd}", "from": null, "fstype": null,
+                "source": null, "options": [], "attributes": [], "cleared": [],
+                "propagation": null, "recursive": false, "relative": ["target"],
+            })
+        );
     }
 
     #[test]
