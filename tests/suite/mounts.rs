@@ -160,7 +160,8 @@ fn rss_kib(pid: u32) -> u64 {
 #[test]
 fn a_storm_of_unfinished_chains_is_bounded_and_counted() {
     require_bpf!();
-    let snoop = Snoop::start(&["--mounts", "-n", "mrec-storm"]);
+    // Room for the storm on a busy machine: every chain seen is counted.
+    let snoop = Snoop::start(&["--mounts", "-n", "mrec-storm", "--perf-pages", "2048"]);
     let mut rss = Vec::new();
     let mut pids = Vec::new();
     for _ in 0..2 {
@@ -190,11 +191,18 @@ fn a_storm_of_unfinished_chains_is_bounded_and_counted() {
                 .map(|(n, _)| n.parse().unwrap())
         })
         .unwrap_or_else(|| panic!("no count of dropped chains: {}", done.stderr));
-    if done.stderr.contains("Lost") {
-        assert!(dropped > 30_000, "{}", done.stderr);
-    } else {
-        assert_eq!(dropped, 40_000, "{}", done.stderr);
-    }
+    // Every chain seen is dropped and counted; a lost fsopen is a chain
+    // never seen (a lost fsconfig loses none).
+    let lost: u64 = done
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("Lost ")?.split_once(' ')?.0.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        dropped <= 40_000 && dropped + lost >= 40_000,
+        "{dropped} dropped, {lost} lost: {}",
+        done.stderr
+    );
     assert!(done.stderr.contains("evicted over the limits"));
     // No storm chain made a record: only each scenario's set-up and
     // clean-up.

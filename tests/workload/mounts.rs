@@ -152,7 +152,7 @@ pub fn storm(args: &[String]) -> Result<(), String> {
         }
         // A storm, not a flood: the tracer keeps up without a bigger
         // buffer, so that every chain is seen and counted.
-        if i % 500 == 499 {
+        if i % 200 == 199 {
             std::thread::sleep(std::time::Duration::from_millis(2));
         }
     }
