@@ -18,6 +18,7 @@ use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
 use crate::decode::errno::{errno_name, error_code};
+use crate::mounts::Drops;
 use crate::syscalls::Syscall;
 use crate::tracer::KernelLosses;
 
@@ -33,12 +34,19 @@ struct LostLabels {
     reason: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ChainLabels {
+    reason: &'static str,
+}
+
 /// The counters the tracer updates; cheap to clone (shared inside).
 #[derive(Clone, Default)]
 pub struct Metrics {
     calls: Family<CallLabels, Counter>,
     lost: Family<LostLabels, Counter>,
     in_flight: Gauge,
+    chains_dropped: Family<ChainLabels, Counter>,
+    chains: Gauge,
 }
 
 impl Metrics {
@@ -78,6 +86,16 @@ impl Metrics {
             "Calls entered and not yet returned (entries of the in-flight map), read every second",
             self.in_flight.clone(),
         );
+        r.register(
+            "mount_chains_dropped",
+            "New mount API chains (fsopen, open_tree, fspick, ...) dropped unfinished, with no mount record, by how that was noticed (--json and --mounts)",
+            self.chains_dropped.clone(),
+        );
+        r.register(
+            "mount_chains",
+            "New mount API chains held for mount records (--json and --mounts), read every second",
+            self.chains.clone(),
+        );
         r.register_collector(Box::new(CpuTime));
         r.register(
             "build",
@@ -88,6 +106,9 @@ impl Metrics {
         // series, so that rate() and alerts work before the first loss.
         for reason in ["buffer_full", "output_failed", "exit_only", "malformed"] {
             let _ = self.lost.get_or_create(&LostLabels { reason });
+        }
+        for reason in ["closed", "exited", "evicted"] {
+            let _ = self.chains_dropped.get_or_create(&ChainLabels { reason });
         }
         r
     }
@@ -129,6 +150,19 @@ impl Metrics {
                 .get_or_create(&LostLabels { reason })
                 .inc_by(is.saturating_sub(was));
         }
+    }
+
+    /// The mount records' chains: dropped so far (totals), held now.
+    pub fn mount_chains(&self, drops: Drops, held: usize) {
+        for (reason, total) in [
+            ("closed", drops.closed),
+            ("exited", drops.exited),
+            ("evicted", drops.evicted),
+        ] {
+            let counter = self.chains_dropped.get_or_create(&ChainLabels { reason });
+            counter.inc_by(total.saturating_sub(counter.get()));
+        }
+        self.chains.set(held as i64);
     }
 
     pub fn in_flight(&self, calls: usize) {
@@ -227,6 +261,20 @@ mod tests {
             },
         );
         m.in_flight(5);
+        m.mount_chains(
+            Drops {
+                evicted: 7,
+                ..Default::default()
+            },
+            3,
+        );
+        m.mount_chains(
+            Drops {
+                evicted: 9,
+                ..Default::default()
+            },
+            2,
+        );
         let mut page = String::new();
         prometheus_client::encoding::prometheus_text::encode(&mut page, &m.registry()).unwrap();
         for line in [
@@ -235,6 +283,9 @@ mod tests {
             r#"mountsnoop_events_lost_total{reason="buffer_full"} 3"#,
             r#"mountsnoop_events_lost_total{reason="malformed"} 0"#,
             "mountsnoop_calls_in_flight 5",
+            r#"mountsnoop_mount_chains_dropped_total{reason="evicted"} 9"#,
+            r#"mountsnoop_mount_chains_dropped_total{reason="exited"} 0"#,
+            "mountsnoop_mount_chains 2",
             r#"mountsnoop_build_info{version=""#,
             "mountsnoop_cpu_seconds_total ",
         ] {

@@ -12,6 +12,7 @@ macro_rules! report {
 pub(crate) use report;
 
 use crate::clock::Clock;
+use crate::sink::MountChains;
 use crate::syscalls::Syscall;
 use crate::tracer::{InFlight, KernelLosses};
 
@@ -75,4 +76,26 @@ pub fn in_flight(calls: &[InFlight]) {
         calls.len(),
         shown.join(", ")
     );
+}
+
+/// Chains of the new mount API that made no record: dropped unfinished
+/// (fd closed, process exited, or evicted over the limits), or still
+/// open as we stop.
+pub fn mount_chains(chains: MountChains) {
+    let d = chains.drops;
+    if d.total() > 0 {
+        report!(
+            "{} unfinished mount chain(s) dropped, no record made: {} fd closed, {} process exited, {} evicted over the limits",
+            d.total(),
+            d.closed,
+            d.exited,
+            d.evicted
+        );
+    }
+    if chains.unfinished > 0 {
+        report!(
+            "{} unfinished mount chain(s) still open at exit, no record made",
+            chains.unfinished
+        );
+    }
 }

@@ -16,6 +16,8 @@ use std::os::fd::FromRawFd;
 use crate::clock::Clock;
 use crate::event::Event;
 use crate::late_read;
+use crate::mounts::procfs::ProcFs;
+use crate::mounts::Drops;
 use crate::output::{container_of, Format};
 use crate::report::report;
 use crate::syscalls::Syscall;
@@ -56,6 +58,17 @@ pub struct Sink {
     on_event: Option<EventHook>,
     decode_fds: bool,
     only_container: Option<String>,
+}
+
+/// The state of the mount records' chains (`--json`, `--mounts`).
+#[derive(Debug, Clone, Copy)]
+pub struct MountChains {
+    /// Unfinished chains dropped so far.
+    pub drops: Drops,
+    /// Chains held now.
+    pub held: usize,
+    /// Of which unfinished, their fds still open.
+    pub unfinished: usize,
 }
 
 /// Told of each event rendered (its call and return value), and of
@@ -176,6 +189,11 @@ impl Sink {
                 self.flush()?;
             }
         }
+        // Every event of a call that returned before the horizon is in:
+        // chains a sweep found gone before it can go.
+        if let Some(tracker) = self.format.mounts() {
+            tracker.expire(horizon.unwrap_or(u64::MAX));
+        }
         // The held samples move to the front of a fresh arena.
         self.held.clear();
         for p in &pending[ready..] {
@@ -231,6 +249,31 @@ impl Sink {
                 report!("dropped a malformed event: {err:#}");
             }
         }
+    }
+
+    /// Looks for the chains of mount records whose fd or process is gone
+    /// (see `mounts`): the processes that hold chains only.
+    pub fn sweep_mounts(&mut self) {
+        if let Some(tracker) = self.format.mounts() {
+            tracker.sweep(Clock::ktime_now(), &ProcFs);
+        }
+    }
+
+    pub fn mount_chains(&mut self) -> Option<MountChains> {
+        let tracker = self.format.mounts()?;
+        Some(MountChains {
+            drops: tracker.drops(),
+            held: tracker.held(),
+            unfinished: tracker.unfinished(),
+        })
+    }
+
+    /// At exit, once every event is rendered: drops the chains whose fd
+    /// or process is gone; returns what is left.
+    pub fn settle_mounts(&mut self) -> Option<MountChains> {
+        self.sweep_mounts();
+        self.format.mounts()?.expire(u64::MAX);
+        self.mount_chains()
     }
 
     /// Appends what the format prints at exit, and writes it.

@@ -23,6 +23,7 @@ mod suite {
     mod inflight;
     mod losses;
     mod mount_api;
+    mod mounts;
     mod order;
     mod packaging;
     mod refused;

@@ -51,26 +51,73 @@ fn pad(line: &mut String, start: usize, width: usize) {
     line.extend(std::iter::repeat_n(' ', width.saturating_sub(written)));
 }
 
-impl Format for Columns {
-    fn header(&self) -> Option<String> {
+impl ColumnOptions {
+    /// The header of the columns before CALL, each padded, with the
+    /// space that follows the last.
+    pub fn header(&self) -> String {
         let mut h = String::new();
-        if self.opts.timestamp {
+        if self.timestamp {
             let _ = write!(h, "{:<8} ", "TIME");
         }
-        if self.opts.uid {
+        if self.uid {
             let _ = write!(h, "{:<7} ", "UID");
         }
         let _ = write!(h, "{:16} {:<7} {:<7} ", "COMM", "PID", "TID");
-        if self.opts.parent {
+        if self.parent {
             let _ = write!(h, "{:16} {:<7} ", "PCOMM", "PPID");
         }
         let _ = write!(h, "{:<11} ", "MNT_NS");
-        if self.opts.container {
+        if self.container {
             let _ = write!(h, "{:<12} ", "CONTAINER");
         }
-        if self.opts.latency {
+        if self.latency {
             let _ = write!(h, "{:<10} ", "LAT(us)");
         }
+        h
+    }
+
+    /// Appends the columns before CALL of `event`, with the space that
+    /// follows the last.
+    pub fn push(&self, event: &Event, clock: &Clock, line: &mut String) {
+        let h = &event.header;
+        if self.timestamp {
+            let _ = write!(line, "{} ", clock.local(h.start_ns).format("%H:%M:%S"));
+        }
+        if self.uid {
+            let _ = write!(line, "{:<7} ", h.uid);
+        }
+        let start = line.len();
+        push_comm(event.comm(), line);
+        pad(line, start, 16);
+        let _ = write!(line, " {:<7} {:<7} ", h.pid, h.tid);
+        if self.parent {
+            let start = line.len();
+            push_comm(event.pcomm(), line);
+            pad(line, start, 16);
+            let _ = write!(line, " {:<7} ", h.ppid);
+        }
+        let _ = write!(line, "{:<11} ", h.mnt_ns);
+        if self.container {
+            let start = line.len();
+            match container_of(event) {
+                Some(c) => escape(c.name.as_bytes(), true, line),
+                None => line.push('-'),
+            }
+            pad(line, start, 12);
+            line.push(' ');
+        }
+        if self.latency {
+            let start = line.len();
+            push_micros(h.latency_ns, line);
+            pad(line, start, 10);
+            line.push(' ');
+        }
+    }
+}
+
+impl Format for Columns {
+    fn header(&self) -> Option<String> {
+        let mut h = self.opts.header();
         h.push_str("CALL\n");
         Some(h)
     }
@@ -83,39 +130,7 @@ impl Format for Columns {
     ) -> Description<'a> {
         let line = &mut self.line;
         line.clear();
-        let h = &event.header;
-        if self.opts.timestamp {
-            let _ = write!(line, "{} ", clock.local(h.start_ns).format("%H:%M:%S"));
-        }
-        if self.opts.uid {
-            let _ = write!(line, "{:<7} ", h.uid);
-        }
-        let start = line.len();
-        push_comm(event.comm(), line);
-        pad(line, start, 16);
-        let _ = write!(line, " {:<7} {:<7} ", h.pid, h.tid);
-        if self.opts.parent {
-            let start = line.len();
-            push_comm(event.pcomm(), line);
-            pad(line, start, 16);
-            let _ = write!(line, " {:<7} ", h.ppid);
-        }
-        let _ = write!(line, "{:<11} ", h.mnt_ns);
-        if self.opts.container {
-            let start = line.len();
-            match container_of(event) {
-                Some(c) => escape(c.name.as_bytes(), true, line),
-                None => line.push('-'),
-            }
-            pad(line, start, 12);
-            line.push(' ');
-        }
-        if self.opts.latency {
-            let start = line.len();
-            push_micros(h.latency_ns, line);
-            pad(line, start, 10);
-            line.push(' ');
-        }
+        self.opts.push(event, clock, line);
         let desc = describe(event, line);
         line.push('\n');
         out.extend_from_slice(line.as_bytes());

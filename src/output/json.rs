@@ -9,16 +9,20 @@ use crate::decode::errno::{errno_name, error_code};
 use crate::decode::printer::{AttrExtra, Value};
 use crate::decode::{describe, Description};
 use crate::event::{Event, Name, Origin, NAME_CGROUP};
+use crate::mounts::record::Record as MountRecord;
+use crate::mounts::Tracker;
 use crate::output::{arg_state, cgroup_paths, container_of, places, Place};
 
 pub struct Json {
     call: String,
+    tracker: Tracker,
 }
 
 impl Json {
     pub fn new() -> Json {
         Json {
             call: String::with_capacity(1024),
+            tracker: Tracker::default(),
         }
     }
 }
@@ -144,6 +148,33 @@ impl Serialize for ArgValue<'_, '_> {
     }
 }
 
+/// The change to a mount table a call made: the `mount` object.
+struct Mount<'r>(&'r MountRecord);
+
+impl Serialize for Mount<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.0;
+        let path = |p: &crate::mounts::record::Place| lossy(&p.path).into_owned();
+        let mut options: Vec<std::borrow::Cow<str>> = r.options.iter().map(|o| lossy(o)).collect();
+        if r.options_cut {
+            options.push("...".into());
+        }
+        let mut map = s.serialize_map(Some(11))?;
+        map.serialize_entry("change", r.change.name())?;
+        map.serialize_entry("target", &path(&r.target))?;
+        map.serialize_entry("from", &r.from.as_ref().map(path))?;
+        map.serialize_entry("fstype", &r.fstype.as_deref().map(lossy))?;
+        map.serialize_entry("source", &r.source.as_ref().map(path))?;
+        map.serialize_entry("options", &options)?;
+        map.serialize_entry("attributes", &r.attributes)?;
+        map.serialize_entry("cleared", &r.cleared)?;
+        map.serialize_entry("propagation", &r.propagation)?;
+        map.serialize_entry("recursive", &r.recursive)?;
+        map.serialize_entry("relative", &r.relative())?;
+        map.end()
+    }
+}
+
 /// Binary data as lowercase hex digits, two per byte.
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
@@ -185,6 +216,8 @@ struct Record<'a> {
     /// False for a call seen only as it returned (refused by seccomp, or
     /// already running when tracing began).
     entry_seen: bool,
+    /// The change to a mount table this call made; null for most calls.
+    mount: Option<Mount<'a>>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     truncated: bool,
 }
@@ -198,6 +231,7 @@ impl Format for Json {
     ) -> Description<'a> {
         self.call.clear();
         let desc = describe(event, &mut self.call);
+        let mount = self.tracker.feed(event, &desc);
         let h = &event.header;
         let error = error_code(h.ret).and_then(errno_name);
         let (places, ret_path) = places(event, &desc);
@@ -246,12 +280,17 @@ impl Format for Json {
                 _ => None,
             },
             entry_seen: event.origin == Origin::Call,
+            mount: mount.as_ref().map(Mount),
             truncated: desc.cut(),
         };
         // Serializing plain data into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut *out, &record);
         out.push(b'\n');
         desc
+    }
+
+    fn mounts(&mut self) -> Option<&mut Tracker> {
+        Some(&mut self.tracker)
     }
 }
 
@@ -305,9 +344,12 @@ mod tests {
             "abi",
             "seccomp",
             "entry_seen",
+            "mount",
         ] {
             assert!(v.get(key).is_some(), "{key}");
         }
+        // A failed call changed no mount table.
+        assert_eq!(v["mount"], serde_json::Value::Null);
         assert!(v.get("truncated").is_none());
         let ts = v["timestamp"].as_str().unwrap();
         assert!(ts.ends_with('Z') && ts.len() == 27, "{ts}");
@@ -343,6 +385,20 @@ mod tests {
         let v = json(Sample::new(Syscall::Umount2, [0, 0, 0, 0, 0, 0], 0).with(0, ARG_NULL, b""));
         assert_eq!(v["args"]["target"], serde_json::Value::Null);
         assert_eq!(v["arg_state"], serde_json::json!({}));
+    }
+
+    #[test]
+    fn a_change_has_its_mount_object() {
+        let v =
+            json(Sample::new(Syscall::Umount2, [1, 2, 0, 0, 0, 0], 0).with(0, ARG_DATA, b"x\xff"));
+        assert_eq!(
+            v["mount"],
+            serde_json::json!({
+                "change": "detach", "target": "x\u{fffd}", "from": null, "fstype": null,
+                "source": null, "options": [], "attributes": [], "cleared": [],
+                "propagation": null, "recursive": false, "relative": ["target"],
+            })
+        );
     }
 
     #[test]

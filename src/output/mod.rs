@@ -4,6 +4,7 @@
 pub mod columns;
 pub mod detailed;
 pub mod json;
+pub mod mounts;
 pub mod summary;
 
 use crate::clock::Clock;
@@ -12,6 +13,7 @@ use crate::decode::paths::{self, Resolved};
 use crate::decode::printer::{Arg, ReadTime, Value};
 use crate::decode::Description;
 use crate::event::{Event, Name, NAME_CGROUP, NAME_CGROUP_V1, NAME_RET};
+use crate::mounts::Tracker;
 
 /// One way of printing events.
 pub trait Format {
@@ -26,6 +28,11 @@ pub trait Format {
         -> Description<'a>;
     /// Appends what is printed at exit (the summary's table).
     fn finish(&mut self, _lost: u64, _out: &mut Vec<u8>) {}
+    /// The builder of mount records, in the forms that show them: the
+    /// sink sweeps it for chains left unfinished.
+    fn mounts(&mut self) -> Option<&mut Tracker> {
+        None
+    }
 }
 
 /// How an argument's value came to be what it is, when that is not

@@ -15,6 +15,7 @@ mod fuse_block;
 mod hop;
 mod hostile;
 mod mount_api;
+mod mounts;
 mod ns;
 mod rewrite;
 mod shared;
@@ -58,6 +59,8 @@ fn main() -> ExitCode {
         "core" => core_calls::run(&base),
         "storm" => core_calls::storm(&base, &args[1..]),
         "mount-api" => mount_api::run(&base),
+        "mounts" => mounts::run(&base),
+        "fsopen-storm" => mounts::storm(&args[1..]),
         "hostile" => hostile::run(&base),
         "fuse-block" => fuse_block::run(&base, &args[1..]),
         "rewrite" => rewrite::run(&base),
