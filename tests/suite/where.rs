@@ -224,3 +224,39 @@ libc.syscall(428, -100, b".", 1)
         "{kept}"
     );
 }
+
+/// The mount records place relative paths with the kernel-resolved cwd
+/// and dirfds: the tmpfs mounted at "m", the clone of it moved to "n"
+/// through a dirfd, and its unmount from another cwd.
+#[test]
+fn mount_records_are_placed_absolutely() {
+    require_bpf!();
+    let dir = temp_dir("relative-records");
+    let base = dir.to_str().unwrap().to_string();
+    let snoop = Snoop::start(&["--mounts", "-n", "python3"]);
+    let mut child = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", RELATIVE, &base])
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    assert!(child.wait().unwrap().success());
+    let done = snoop.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+    let changes: Vec<String> = done
+        .stdout
+        .lines()
+        .filter(|l| l.split_whitespace().nth(1) == Some(&pid.to_string()))
+        .map(|l| l.split_whitespace().skip(4).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            "~ / - - private,recursive".to_string(),
+            format!("+ {base}/m tmpfs none rw"),
+            format!("= {base}/sub/n - {base}/m bind"),
+            format!("- {base}/sub/n - - -"),
+        ],
+        "{}",
+        done.stdout
+    );
+}
