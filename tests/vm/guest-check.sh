@@ -181,6 +181,27 @@ if [ "$have_api" = 1 ]; then
         expect mount-api "$call" "^$call\\(.*\\) = "
     done
     compare mount-api args
+
+    # -y: the same calls, each fd followed by what it refers to, resolved
+    # in the kernel (its own walk of dentries and mounts, CO-RE on every
+    # kernel of the matrix). Without the <...> the lines are the plain
+    # run's; with them, the new API's fds say what they are.
+    start_snoop trace-y -y
+    MOUNTSNOOP_WORKLOAD_LENIENT=1 MOUNTSNOOP_WORKLOAD_SERIAL=1 "$WL" mount-api >"$WORK/mount-api-y.wl" 2>&1 &
+    api_y_pid=$!
+    wait "$api_y_pid" || fail "workload mount-api (-y) failed: $(cat "$WORK/mount-api-y.wl")"
+    stop_snoop
+    grep -q 'Lost' "$WORK/trace-y.err" && fail "mountsnoop -y lost events"
+    calls_of "$api_y_pid" "$WORK/trace-y.out" >"$WORK/mount-api-y.calls"
+    say "mount-api -y: $(wc -l <"$WORK/mount-api-y.calls") lines from pid $api_y_pid"
+    expect mount-api-y "fsopen returns an fscontext" \
+        '^fsopen\("tmpfs", FSOPEN_CLOEXEC\) = [0-9]+<anon_inode:\[fscontext\]>$'
+    expect mount-api-y "fsconfig on the fscontext" '^fsconfig\([0-9]+<anon_inode:\[fscontext\]>, FSCONFIG_SET_STRING, "size", '
+    expect mount-api-y "fsmount returns a detached mount" '^fsmount\([0-9]+<anon_inode:\[fscontext\]>, .*\) = [0-9]+</>$'
+    expect mount-api-y "move_mount from it" '^move_mount\([0-9]+</>, "", '
+    expect mount-api-y "AT_FDCWD as the cwd" 'AT_FDCWD</[^>]*>, "BASE/'
+    sed -E 's/<[^>]*>(\(deleted\))?//g' "$WORK/mount-api-y.calls" >"$WORK/mount-api.calls"
+    compare mount-api args
 fi
 
 # A 32-bit program (AArch32 on arm64): every call seen, with the 32-bit
