@@ -204,6 +204,22 @@ if [ "$have_api" = 1 ]; then
     compare mount-api args
 fi
 
+# --json: each path made absolute and the caller's cgroup, read by the
+# kernel side (kernfs_node's parent was renamed in 6.15: CO-RE picks).
+start_snoop trace-json --json
+"$WL" core >"$WORK/core-json.wl" 2>&1 &
+core_json_pid=$!
+wait "$core_json_pid" || fail "workload core (--json) failed: $(cat "$WORK/core-json.wl")"
+stop_snoop
+grep "\"pid\":$core_json_pid," "$WORK/trace-json.out" >"$WORK/core-json.lines"
+[ "$(wc -l <"$WORK/core-json.lines")" -eq "$(wc -l <"$WORK/core.calls")" ] ||
+    fail "core --json: $(wc -l <"$WORK/core-json.lines") lines, not $(wc -l <"$WORK/core.calls")"
+grep -q '"paths":{"target":"/tmp/mountsnoop-test\.[A-Za-z0-9]*/a"}' "$WORK/core-json.lines" ||
+    fail "core --json: no umount2 target made absolute"
+grep -q '"cgroup":"/[^"]*","container":null' "$WORK/core-json.lines" ||
+    fail "core --json: no cgroup path"
+say "ok   core --json: paths made absolute, cgroup read"
+
 # A 32-bit program (AArch32 on arm64): every call seen, with the 32-bit
 # ABI, and printed as the x86_64 host printed the i386 build of the same
 # program (expected-mount32.txt; 32-bit ARM has no one-argument umount,
