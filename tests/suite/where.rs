@@ -102,17 +102,8 @@ fn json_places_paths_fds_and_cgroup() {
         "{fsopen}"
     );
     // Relative paths, from the cwd and from a dirfd, made absolute.
-    let dir = temp_dir("relative");
-    let base = dir.to_str().unwrap();
-    let snoop = Snoop::start(&["--json", "-y", "-n", "python3"]);
-    let mut child = std::process::Command::new("/usr/bin/python3")
-        .args(["-c", RELATIVE, base])
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    assert!(child.wait().unwrap().success());
-    let done = snoop.stop();
-    let _ = std::fs::remove_dir_all(&dir);
+    let (base, pid, done) = relative_under(&["--json", "-y", "-n", "python3"], "relative");
+    let base = base.as_str();
     let events = json_events_of(&done.stdout, &[pid]);
     let calls: Vec<&str> = events.iter().map(|e| e["call"].as_str().unwrap()).collect();
     assert_eq!(events.len(), 5, "{calls:#?}");
@@ -173,6 +164,23 @@ os.chdir("sub")
 assert libc.umount2(b"n", 2) == 0
 "#;
 
+/// Runs RELATIVE in a fresh directory while `mountsnoop ARGS` traces;
+/// returns the directory, the script's pid and mountsnoop's output.
+fn relative_under(args: &[&str], tag: &str) -> (String, u32, Finished) {
+    let dir = temp_dir(tag);
+    let base = dir.to_str().unwrap().to_string();
+    let snoop = Snoop::start(args);
+    let mut child = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", RELATIVE, &base])
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    assert!(child.wait().unwrap().success());
+    let done = snoop.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+    (base, pid, done)
+}
+
 /// A working directory deeper than the kernel-side walk goes: marked as
 /// cut (`...` first), never printed wrong: what is shown is the end of
 /// the path strace shows.
@@ -231,17 +239,7 @@ libc.syscall(428, -100, b".", 1)
 #[test]
 fn mount_records_are_placed_absolutely() {
     require_bpf!();
-    let dir = temp_dir("relative-records");
-    let base = dir.to_str().unwrap().to_string();
-    let snoop = Snoop::start(&["--mounts", "-n", "python3"]);
-    let mut child = std::process::Command::new("/usr/bin/python3")
-        .args(["-c", RELATIVE, &base])
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    assert!(child.wait().unwrap().success());
-    let done = snoop.stop();
-    let _ = std::fs::remove_dir_all(&dir);
+    let (base, pid, done) = relative_under(&["--mounts", "-n", "python3"], "relative-records");
     let changes: Vec<String> = done
         .stdout
         .lines()
