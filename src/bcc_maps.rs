@@ -140,7 +140,8 @@ pub fn open(kind: SetKind, path: &Path) -> Result<PinnedSet> {
         .name
         .iter()
         .take_while(|&&c| c != 0)
-        .map(|&c| c as u8)
+        // c_char: i8 on x86_64, already u8 on aarch64.
+        .map(|&c| u8::from_ne_bytes(c.to_ne_bytes()))
         .collect();
     Ok(PinnedSet {
         kind,

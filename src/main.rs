@@ -99,7 +99,7 @@ fn run(cli: &Cli) -> Result<()> {
         Ok("raw_tp") => RawHook::Raw,
         _ => RawHook::Btf,
     };
-    let mut skel = match tracer::load(&mut storage, &filters, first, cli.verbose) {
+    let mut skel = match tracer::load(&mut storage, &filters, first) {
         Ok(skel) => skel,
         Err(err) if filters.compat => {
             if cli.verbose {
@@ -107,7 +107,7 @@ fn run(cli: &Cli) -> Result<()> {
                     "the BTF-typed raw tracepoints cannot be used ({err:#}): the raw ones instead"
                 );
             }
-            tracer::load(&mut fallback, &filters, RawHook::Raw, cli.verbose)?
+            tracer::load(&mut fallback, &filters, RawHook::Raw)?
         }
         Err(err) => return Err(err),
     };

@@ -105,10 +105,10 @@ pub fn load<'obj>(
     storage: &'obj mut MaybeUninit<OpenObject>,
     filters: &Filters,
     hook: RawHook,
-    verbose: bool,
 ) -> Result<MountsnoopSkel<'obj>> {
-    let mut builder = MountsnoopSkelBuilder::default();
-    builder.obj_builder.debug(verbose);
+    // Not obj_builder.debug(): it prints libbpf's messages to stdout,
+    // which carries events only; -v sets a callback to stderr (main).
+    let builder = MountsnoopSkelBuilder::default();
     let mut open = builder
         .open(storage)
         .context("opening the BPF object failed (is /sys/kernel/btf/vmlinux readable?)")?;

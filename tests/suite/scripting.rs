@@ -385,3 +385,26 @@ fn uid_latency_and_detailed_forms() {
     assert!(umount.contains("\nFLAGS:          0\n"), "{umount}");
     assert!(umount.contains("\nRET:            0\n"), "{umount}");
 }
+
+/// -v's messages (libbpf's and ours) go to stderr: stdout carries the
+/// header and events only.
+#[test]
+fn verbose_messages_go_to_stderr() {
+    require_bpf!();
+    let out = std::process::Command::new(MOUNTSNOOP)
+        .args(["-v", "-p", "1", "--duration", "0.5"])
+        .output()
+        .expect("run mountsnoop");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout, format!("{HEADER}\n"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.lines().any(|l| l.starts_with("libbpf: ")),
+        "{stderr}"
+    );
+}
