@@ -16,6 +16,7 @@ use crate::syscalls::Syscall;
     mountsnoop -P -t -U -T          add parent, time, uid and latency columns\n  \
     mountsnoop -x                   only calls that failed\n  \
     mountsnoop --syscall mount,umount2 --json | jq .call\n  \
+    mountsnoop --mounts             one line per mount attached, moved, detached\n  \
     mountsnoop --summary --duration 60")]
 pub struct Cli {
     /// Trace only this process (its thread group id)
@@ -104,6 +105,19 @@ pub struct Cli {
     /// Count calls, errors and latency per call, print a table at exit
     #[arg(long = "summary", conflicts_with = "detailed")]
     pub summary: bool,
+
+    /// Print only the changes to mount tables, one findmnt-like line each:
+    /// as the kernel reports them in every mount namespace (Linux 6.15),
+    /// with why each happened (a call, propagation, an automount, the
+    /// namespace's end)
+    #[arg(long = "mounts", conflicts_with_all = ["json", "detailed", "summary"])]
+    pub mounts: bool,
+
+    /// With --mounts: watch at most this many mount namespaces; those
+    /// beyond are counted and reported
+    #[arg(long = "max-namespaces", value_name = "N", default_value_t = 1024,
+          value_parser = clap::value_parser!(u32).range(1..=65536))]
+    pub max_namespaces: u32,
 
     /// Trace for this many seconds, then exit as on Ctrl-C
     #[arg(long = "duration", value_name = "SECS", value_parser = parse_duration)]
@@ -241,6 +255,9 @@ mod tests {
             &["mountsnoop", "--duration", "x"],
             &["mountsnoop", "--max-events", "0"],
             &["mountsnoop", "--json", "--detailed"],
+            &["mountsnoop", "--mounts", "--json"],
+            &["mountsnoop", "--mounts", "--summary"],
+            &["mountsnoop", "--max-namespaces", "0"],
             &["mountsnoop", "--metrics", "localhost"],
             &["mountsnoop", "--metrics", "127.0.0.1:99999"],
         ] {

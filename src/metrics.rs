@@ -39,6 +39,7 @@ pub struct Metrics {
     calls: Family<CallLabels, Counter>,
     lost: Family<LostLabels, Counter>,
     in_flight: Gauge,
+    namespaces_not_watched: Gauge,
 }
 
 impl Metrics {
@@ -78,6 +79,11 @@ impl Metrics {
             "Calls entered and not yet returned (entries of the in-flight map), read every second",
             self.in_flight.clone(),
         );
+        r.register(
+            "mount_namespaces_not_watched",
+            "With --mounts: mount namespaces whose tables could not be watched (--max-namespaces reached, or marking failed)",
+            self.namespaces_not_watched.clone(),
+        );
         r.register_collector(Box::new(CpuTime));
         r.register(
             "build",
@@ -107,6 +113,11 @@ impl Metrics {
                 result,
             })
             .inc();
+    }
+
+    /// With --mounts: the namespaces not watched so far.
+    pub fn namespaces_not_watched(&self, n: u64) {
+        self.namespaces_not_watched.set(n as i64);
     }
 
     /// An event that could not be parsed, so was not rendered.

@@ -5,6 +5,7 @@ pub mod columns;
 pub mod detailed;
 pub mod json;
 pub mod summary;
+pub mod table;
 
 use crate::clock::Clock;
 use crate::container::{self, Container};
