@@ -34,12 +34,18 @@ use crate::table::watch::{Change, Kind};
 /// Calls kept for linking, at most; and for how long.
 const LOG_MAX: usize = 4096;
 const LOG_AGE_NS: u64 = 10_000_000_000;
+/// A report is read at most this long after the call that caused it
+/// returned (the main loop reads the reports every poll interval, 50 ms,
+/// with room for a busy machine). A call longer ago explains nothing:
+/// the change is the kernel's own (an automount).
+const LINK_WINDOW_NS: u64 = 200_000_000;
 
 #[derive(Debug, Clone)]
 pub struct CallSeen {
     pub pid: u32,
     pub tid: u32,
     pub mnt_ns: u64,
+    pub start_ns: u64,
     pub exit_ns: u64,
     /// The call's place among the events (1, 2, ...).
     pub seq: u64,
@@ -70,6 +76,15 @@ impl CallLog {
     fn latest(&self, pid: u32) -> Option<&CallSeen> {
         self.calls.iter().rev().find(|c| c.pid == pid && c.ok)
     }
+
+    /// The latest successful call by `pid` that can have made a change
+    /// whose report was read at `seen_ns`: one that had started by then
+    /// and returned at most LINK_WINDOW_NS before.
+    fn explaining(&self, pid: u32, seen_ns: u64) -> Option<&CallSeen> {
+        self.calls.iter().rev().find(|c| {
+            c.pid == pid && c.ok && c.start_ns <= seen_ns && c.exit_ns + LINK_WINDOW_NS >= seen_ns
+        })
+    }
 }
 
 /// Why a table changed.
@@ -87,7 +102,7 @@ impl Cause {
         if change.ns_ended {
             return Cause::NsEnded;
         }
-        match log.latest(change.pid) {
+        match log.explaining(change.pid, change.seen_ns) {
             Some(c) if c.mnt_ns == change.mnt_ns => Cause::Call {
                 tid: c.tid,
                 seq: c.seq,
@@ -164,6 +179,7 @@ impl Format for CallRecorder {
             pid: h.pid,
             tid: h.tid,
             mnt_ns: h.mnt_ns,
+            start_ns: h.start_ns,
             exit_ns: h.start_ns.wrapping_add(h.latency_ns),
             seq: self.seq,
             comm: event.comm().to_vec(),
@@ -273,6 +289,7 @@ mod tests {
             pid,
             tid: pid + 1,
             mnt_ns: ns,
+            start_ns: 0,
             exit_ns: 1,
             seq: 3,
             comm: b"mount".to_vec(),

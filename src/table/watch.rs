@@ -57,7 +57,8 @@ pub enum Kind {
 
 struct Namespace {
     inum: u64,
-    ended: bool,
+    /// Its root was detached, by this process (its last, exiting).
+    ended: Option<u32>,
 }
 
 /// Why a namespace is not watched.
@@ -82,7 +83,7 @@ pub struct Watcher {
     mounts: HashMap<u64, Mount>,
     /// Namespaces that ended lately (id, inode number): detaches reported
     /// after the one that ended them still name their namespace.
-    ended: VecDeque<(u64, u64)>,
+    ended: VecDeque<(u64, u64, u32)>,
     buf: Vec<u8>,
     stat_buf: Vec<u64>,
     /// Namespaces that could not be watched.
@@ -164,7 +165,7 @@ impl Watcher {
         };
         let id = sys::namespace_id(nsfd).map_err(fail)?;
         sys::mark_namespace(&self.group, nsfd).map_err(fail)?;
-        self.spaces.insert(id, Namespace { inum, ended: false });
+        self.spaces.insert(id, Namespace { inum, ended: None });
         self.ids.insert(inum, id);
         self.recent.push_front(id);
         // What is there now, so that its detaches can be printed.
@@ -204,7 +205,7 @@ impl Watcher {
         if self.ended.len() >= 256 {
             self.ended.pop_back();
         }
-        self.ended.push_front((id, ns.inum));
+        self.ended.push_front((id, ns.inum, ns.ended.unwrap_or(0)));
         self.recent.retain(|&r| r != id);
         Some(ns.inum)
     }
@@ -281,7 +282,7 @@ impl Watcher {
             if kind == Kind::Detach {
                 if let Some(m) = mount.as_ref().filter(|m| m.is_root()) {
                     if let Some(ns) = self.spaces.get_mut(&m.ns_id) {
-                        ns.ended = true;
+                        ns.ended = Some(pid);
                     }
                 }
             }
@@ -293,21 +294,29 @@ impl Watcher {
                 pid,
                 comm: comm_of(pid),
                 seen_ns: now_ns,
-                ns_ended: kind == Kind::Detach && self.ended_inum(ns_id).is_some(),
+                ns_ended: kind == Kind::Detach
+                    && self.ended.iter().any(|e| e.0 == ns_id && e.2 == pid),
             });
         }
         // A namespace ends with every mount detached: those detaches
         // belong to its end, whichever came first.
-        let ending: Vec<u64> = self
+        let ending: Vec<(u64, u32)> = self
             .spaces
             .iter()
-            .filter(|(_, n)| n.ended)
-            .map(|(&id, _)| id)
+            .filter_map(|(&id, n)| n.ended.map(|pid| (id, pid)))
             .collect();
-        for id in ending {
+        for (id, pid) in ending {
             let inum = self.inum_of(id);
-            for c in changes.iter_mut().filter(|c| c.mnt_ns == inum) {
-                if c.kind == Kind::Detach {
+            // The kernel detaches the root first, then the rest of the
+            // tree, all reported as caused by the exiting process; a
+            // detach that process made before (its own umount) is not
+            // part of the end.
+            let ends = |c: &Change| c.mnt_ns == inum && c.pid == pid && c.kind == Kind::Detach;
+            let root = changes
+                .iter()
+                .position(|c| ends(c) && c.mount.as_ref().is_some_and(Mount::is_root));
+            for c in changes.iter_mut().skip(root.unwrap_or(0)) {
+                if ends(c) {
                     c.ns_ended = true;
                 }
             }
