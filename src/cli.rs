@@ -113,8 +113,8 @@ pub struct Cli {
     #[arg(long = "mounts", conflicts_with_all = ["json", "detailed", "summary"])]
     pub mounts: bool,
 
-    /// With --mounts: watch at most this many mount namespaces; those
-    /// beyond are counted and reported
+    /// Watch the tables of at most this many mount namespaces, for
+    /// --mounts (those beyond are counted and reported)
     #[arg(long = "max-namespaces", value_name = "N", default_value_t = 1024,
           value_parser = clap::value_parser!(u32).range(1..=65536))]
     pub max_namespaces: u32,
