@@ -211,3 +211,47 @@ fn a_kernel_automount_is_told_from_a_call() {
         .iter()
         .any(|c| c.ns == ns && c.fstype == "debugfs" && c.cause == "call"));
 }
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+fn churn(n: u32) {
+    let out = Command::new(common::workload())
+        .args(["tables", "churn", &n.to_string()])
+        .output()
+        .expect("run the workload");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// 10,000 namespaces made and ended: what is kept of each (its watch,
+/// its mounts' descriptions, the BPF side's record) goes with it.
+#[test]
+fn ten_thousand_namespaces_leave_rss_flat() {
+    require_bpf!();
+    let snoop = Snoop::start_to(&["--mounts"], std::process::Stdio::null());
+    if snoop_says_no_fanotify(&snoop) {
+        return;
+    }
+    churn(2_000);
+    std::thread::sleep(Duration::from_millis(500));
+    let warm = rss_kib(snoop.pid());
+    churn(8_000);
+    std::thread::sleep(Duration::from_millis(500));
+    let after = rss_kib(snoop.pid());
+    let done = snoop.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    assert!(
+        after <= warm + 8 * 1024,
+        "RSS grew from {warm} KiB to {after} KiB over 8,000 namespaces"
+    );
+}

@@ -91,7 +91,9 @@ fn in_child(child: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
 pub fn run(base: &Path, args: &[String]) -> Result<(), String> {
     let mode = args.first().map(String::as_str).unwrap_or("");
     println!("ns {}", ns_of("self"));
-    settle();
+    if mode != "churn" {
+        settle();
+    }
     let before = mount_points("self");
     match mode {
         "propagate" => {
@@ -163,6 +165,21 @@ pub fn run(base: &Path, args: &[String]) -> Result<(), String> {
             let _ = std::fs::read_dir(d.join("tracing")).map(|r| r.count());
             settle();
             report(&before, &mount_points("self"));
+            return Ok(());
+        }
+        "churn" => {
+            // `churn N`: N namespaces made and ended, one after the other,
+            // each living a moment (long enough to be watched, sometimes).
+            let n: u32 = args
+                .get(1)
+                .and_then(|n| n.parse().ok())
+                .ok_or("churn needs a count")?;
+            for _ in 0..n {
+                in_child(|| {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                    Ok(())
+                })?;
+            }
             return Ok(());
         }
         other => return Err(format!("tables: unknown mode {other:?}")),
