@@ -7,9 +7,9 @@
 //!
 //! A report carries the mount id and the pid that caused it, not the
 //! namespace: an attached mount is looked up first in the namespace of
-//! the process that caused it, then in the others watched, the most
-//! recently changed first (a propagated mount lies in another namespace
-//! than its cause's).
+//! the process that caused it, then in the one of the others that lists
+//! it (a propagated mount lies in another namespace than its cause's),
+//! all listed once per batch of reports.
 //!
 //! A namespace ends when its last user goes: the kernel detaches all its
 //! mounts (each reported, by the exiting process), the root last among
@@ -78,8 +78,6 @@ pub struct Watcher {
     spaces: HashMap<u64, Namespace>,
     /// Inode number to 64-bit id.
     ids: HashMap<u64, u64>,
-    /// The namespaces by most recent change, for the lookup of attaches.
-    recent: VecDeque<u64>,
     mounts: HashMap<u64, Mount>,
     /// Namespaces that ended lately (id, inode number): detaches reported
     /// after the one that ended them still name their namespace.
@@ -103,7 +101,6 @@ impl Watcher {
             max,
             spaces: HashMap::new(),
             ids: HashMap::new(),
-            recent: VecDeque::new(),
             mounts: HashMap::new(),
             ended: VecDeque::new(),
             buf: vec![0; 64 * 1024],
@@ -167,7 +164,6 @@ impl Watcher {
         sys::mark_namespace(&self.group, nsfd).map_err(fail)?;
         self.spaces.insert(id, Namespace { inum, ended: None });
         self.ids.insert(inum, id);
-        self.recent.push_front(id);
         // What is there now, so that its detaches can be printed.
         // listmount leaves out the namespace's root: it is the parent no
         // listed mount is (and the one whose detach ends the namespace).
@@ -206,7 +202,6 @@ impl Watcher {
             self.ended.pop_back();
         }
         self.ended.push_front((id, ns.inum, ns.ended.unwrap_or(0)));
-        self.recent.retain(|&r| r != id);
         Some(ns.inum)
     }
 
@@ -221,28 +216,30 @@ impl Watcher {
         self.ended.iter().find(|e| e.0 == id).map(|e| e.1)
     }
 
-    /// The namespace process `pid` is in now, if watched.
-    fn namespace_of_pid(&self, pid: u32) -> Option<u64> {
-        let inum = std::fs::metadata(format!("/proc/{pid}/ns/mnt")).ok()?.ino();
-        self.ids.get(&inum).copied()
-    }
-
-    fn describe(&mut self, mnt_id: u64, pid: u32) -> Option<Mount> {
-        let first = self.namespace_of_pid(pid);
-        let order: Vec<u64> = first
-            .into_iter()
-            .chain(self.recent.iter().copied().filter(|&r| Some(r) != first))
-            .collect();
-        for id in order {
-            if let Ok(m) = sys::statmount(mnt_id, id, &mut self.stat_buf) {
-                if let Some(pos) = self.recent.iter().position(|&r| r == id) {
-                    self.recent.remove(pos);
-                    self.recent.push_front(id);
-                }
+    /// Describes an attached mount: looked up in the namespace of the
+    /// process that caused it, else (propagation) in the namespace that
+    /// lists it, the others being listed once per batch.
+    fn describe(&mut self, mnt_id: u64, pid: u32, seen: &mut BatchCache) -> Option<Mount> {
+        let first = *seen
+            .pid_ns
+            .entry(pid)
+            .or_insert_with(|| namespace_of_pid(&self.ids, pid));
+        if let Some(ns) = first {
+            if let Ok(m) = sys::statmount(mnt_id, ns, &mut self.stat_buf) {
                 return Some(m);
             }
         }
-        None
+        let listed = seen.listed.get_or_insert_with(|| {
+            let mut all = HashMap::new();
+            for &ns in self.spaces.keys().filter(|&&ns| Some(ns) != first) {
+                for id in sys::listmount(ns).unwrap_or_default() {
+                    all.insert(id, ns);
+                }
+            }
+            all
+        });
+        let ns = *listed.get(&mnt_id)?;
+        sys::statmount(mnt_id, ns, &mut self.stat_buf).ok()
     }
 
     /// Reads the reports queued now. Returns the changes, and the
@@ -259,12 +256,24 @@ impl Watcher {
             ended.extend(self.sweep());
         }
         let mut changes = Vec::with_capacity(batch.reports.len());
+        let mut cache = BatchCache::default();
+        // A mount detached later in the same batch is gone: no use asking.
+        let gone: std::collections::HashSet<u64> = batch
+            .reports
+            .iter()
+            .filter(|r| r.mask & FAN_MNT_DETACH != 0 && r.mask & FAN_MNT_ATTACH == 0)
+            .map(|r| r.mnt_id)
+            .collect();
         for r in batch.reports {
             let pid = r.pid.max(0) as u32;
             let attach = r.mask & FAN_MNT_ATTACH != 0;
             let detach = r.mask & FAN_MNT_DETACH != 0;
             let (kind, mount) = if attach {
-                let m = self.describe(r.mnt_id, pid);
+                let m = if gone.contains(&r.mnt_id) {
+                    None
+                } else {
+                    self.describe(r.mnt_id, pid, &mut cache)
+                };
                 if m.is_none() {
                     self.undescribed += 1;
                 }
@@ -292,7 +301,11 @@ impl Watcher {
                 mnt_id: r.mnt_id,
                 mnt_ns,
                 pid,
-                comm: comm_of(pid),
+                comm: cache
+                    .comm
+                    .entry(pid)
+                    .or_insert_with(|| comm_of(pid))
+                    .clone(),
                 seen_ns: now_ns,
                 ns_ended: kind == Kind::Detach
                     && self.ended.iter().any(|e| e.0 == ns_id && e.2 == pid),
@@ -340,6 +353,22 @@ impl Watcher {
         self.mounts.retain(|_, m| !ids.contains(&m.ns_id));
         gone.into_iter().filter_map(|id| self.release(id)).collect()
     }
+}
+
+/// What one batch of reports looks up once: many reports name the same
+/// process, and a storm's mounts are mostly gone by the time they are read.
+#[derive(Default)]
+struct BatchCache {
+    pid_ns: HashMap<u32, Option<u64>>,
+    comm: HashMap<u32, Option<Vec<u8>>>,
+    /// Every mount of the watched namespaces, listed at the first miss.
+    listed: Option<HashMap<u64, u64>>,
+}
+
+/// The watched namespace (its id) process `pid` is in now.
+fn namespace_of_pid(ids: &HashMap<u64, u64>, pid: u32) -> Option<u64> {
+    let inum = std::fs::metadata(format!("/proc/{pid}/ns/mnt")).ok()?.ino();
+    ids.get(&inum).copied()
 }
 
 /// The command name of `pid` now, from /proc.
