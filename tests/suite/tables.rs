@@ -255,3 +255,31 @@ fn ten_thousand_namespaces_leave_rss_flat() {
         "RSS grew from {warm} KiB to {after} KiB over 8,000 namespaces"
     );
 }
+
+/// Without the kernel's notifications (forced here), --mounts falls back
+/// to what the calls show, and -v says which source is in use.
+#[test]
+fn verbose_names_the_source() {
+    require_bpf!();
+    for (env, says) in [
+        (
+            &[][..],
+            "the kernel's mount notifications (fanotify FAN_REPORT_MNT)",
+        ),
+        (
+            &[("MOUNTSNOOP_TABLES", "calls")][..],
+            "the mount records are built from the calls traced",
+        ),
+    ] {
+        // Run to its end, both pipes read at once: -v writes much.
+        let out = Command::new(common::MOUNTSNOOP)
+            .args(["--mounts", "-v", "--duration", "0.2"])
+            .envs(env.iter().copied())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run mountsnoop");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(stderr.contains(says), "{env:?}: {stderr}");
+    }
+}
