@@ -313,6 +313,7 @@ def measure(name, argv, env, args, workdir, tag, want_stats):
         storm_pid, storm_cpu = run_storm(args.workload, args.n)
         settle(tracer)
         cpu1, sch1, lines1 = cpu_ns(pid), sched_ns(pid), tracer.lines
+        r["tracer_cpu_ns_per_call"] = (cpu1 - cpu0) / args.expected
         csw1, iwi1 = ctx_switches(pid), irq_work_interrupts()
         if want_stats:
             ns1, cnt1 = prog_stats(ids)
@@ -544,11 +545,43 @@ def report(args, runs_by_tool, baseline, started):
     return "\n".join(out), not failed
 
 
+def mounts_row(args, env, workdir, stats_on):
+    """The storm under mountsnoop with --mounts (the kernel's mount
+    reports: a fanotify group, statmount per attach, the namespace BPF
+    programs) and without: in-kernel BPF time and tracer CPU per storm
+    call, medians of --runs runs. Target: --mounts at most 1.3x."""
+    rows = {"off": [], "--mounts": []}
+    for i in range(1, args.runs + 1):
+        for key, argv in (("off", [args.mountsnoop]),
+                          ("--mounts", [args.mountsnoop, "--mounts"])):
+            r = measure(f"mountsnoop {key}", argv, env, args, workdir, f"mounts.{key}.{i}", stats_on)
+            rows[key].append(r)
+            log(f"run {i}/{args.runs}: {key}: bpf {fmt(r.get('bpf_ns_per_call'), 'ns')}/call, "
+                f"tracer {fmt(r['tracer_cpu_ns_per_call'], 'ns')}/call")
+    out = [f"## the storm with --mounts vs without (N={args.n}, {args.runs} runs, medians)", "",
+           "| figure | off | --mounts | ratio | target | result |",
+           "| --- | ---: | ---: | ---: | --- | --- |"]
+    ok_all = True
+    for key, label in (("bpf_ns_per_call", "in-kernel BPF time per storm call"),
+                       ("tracer_cpu_ns_per_call", "tracer CPU per storm call (10 ms ticks)")):
+        a, b = med(rows["off"], key), med(rows["--mounts"], key)
+        ratio = b / a if a and b is not None else None
+        ok = ratio is not None and ratio <= 1.3
+        ok_all = ok_all and ok
+        out.append(f"| {label} | {fmt(a, 'ns')} | {fmt(b, 'ns')} | "
+                   f"{'n/a' if ratio is None else f'{ratio:.3f}'} | <= 1.3x | "
+                   f"{'PASS' if ok else 'FAIL'} |")
+    print("\n".join(out))
+    return 1 if args.check and not ok_all else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", 5)))
     ap.add_argument("--n", type=int, default=None, help="storm size (default 20000, smoke 5000)")
     ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--mounts-row", action="store_true",
+                    help="mountsnoop alone: the storm with --mounts (fanotify on) vs without")
     ap.add_argument("--mountsnoop", default=os.path.join(REPO, "target/release/mountsnoop"))
     ap.add_argument("--workload", default=os.path.join(REPO, "target/release/mountsnoop-test-workload"))
     ap.add_argument("--script", default=os.path.join(HERE, "mountsnoop.bt"))
@@ -596,6 +629,8 @@ def main():
             return 0 if ok else 1
 
         stats_on = open("/proc/sys/kernel/bpf_stats_enabled").read().strip() == "1"
+        if args.mounts_row:
+            return mounts_row(args, ms_env, workdir, stats_on)
         if not stats_on:
             log("bench: kernel.bpf_stats_enabled is 0: no in-kernel figures (run through bench/run.sh)")
         args.unrelated = {"untraced": [], "mountsnoop": [], "mountsnoop --no-32bit": [],

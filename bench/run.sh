@@ -3,6 +3,8 @@
 #
 #   bench/run.sh [--runs N] [--n STORM] [--mountsnoop PATH] [--workload PATH]
 #                [--keep] [--json FILE] [--check]
+#   bench/run.sh --mounts-row  mountsnoop alone, the storm with --mounts
+#                              (the kernel's mount reports) vs without
 #   bench/run.sh --smoke       CI: mountsnoop only, storm N=5000, once;
 #                              exits 1 if an event is missing or lost
 #
@@ -14,9 +16,11 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
 
 smoke=0
+mounts_row=0
 for arg in "$@"; do
 	case $arg in
 	--smoke) smoke=1 ;;
+	--mounts-row) mounts_row=1 ;;
 	-h | --help)
 		sed -n '2,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 		exit 0
@@ -39,6 +43,16 @@ done
 
 if ((smoke)); then
 	exec python3 "$here/bench.py" --command-line "bench/run.sh $*" "$@"
+fi
+
+if ((mounts_row)); then
+	# mountsnoop alone, with and without --mounts: no bpftrace needed.
+	old=$(sysctl -n kernel.bpf_stats_enabled)
+	trap 'sysctl -q -w kernel.bpf_stats_enabled=$old' EXIT
+	sysctl -q -w kernel.bpf_stats_enabled=1
+	exec_status=0
+	python3 "$here/bench.py" --command-line "bench/run.sh $*" "$@" || exec_status=$?
+	exit $exec_status
 fi
 
 if ! command -v bpftrace >/dev/null; then

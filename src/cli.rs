@@ -106,10 +106,19 @@ pub struct Cli {
     #[arg(long = "summary", conflicts_with = "detailed")]
     pub summary: bool,
 
-    /// Print only the changes to mount tables, one findmnt-like line each
-    /// (attach, bind, move, remount, detach), new mount API chains included
+    /// Print only the changes to mount tables, one findmnt-like line each:
+    /// as the kernel reports them in every mount namespace (Linux 6.15),
+    /// with why each happened (a call, propagation, an automount, the
+    /// namespace's end); elsewhere built from the calls (attach, bind,
+    /// move, remount, detach), new mount API chains included
     #[arg(long = "mounts", conflicts_with_all = ["json", "detailed", "summary"])]
     pub mounts: bool,
+
+    /// Watch the tables of at most this many mount namespaces, for
+    /// --mounts (those beyond are counted and reported)
+    #[arg(long = "max-namespaces", value_name = "N", default_value_t = 1024,
+          value_parser = clap::value_parser!(u32).range(1..=65536))]
+    pub max_namespaces: u32,
 
     /// Trace for this many seconds, then exit as on Ctrl-C
     #[arg(long = "duration", value_name = "SECS", value_parser = parse_duration)]
@@ -250,6 +259,7 @@ mod tests {
             &["mountsnoop", "--mounts", "--json"],
             &["mountsnoop", "--mounts", "--detailed"],
             &["mountsnoop", "--mounts", "--summary"],
+            &["mountsnoop", "--max-namespaces", "0"],
             &["mountsnoop", "--metrics", "localhost"],
             &["mountsnoop", "--metrics", "127.0.0.1:99999"],
         ] {

@@ -19,6 +19,7 @@ mod signals;
 mod sink;
 mod skel;
 mod syscalls;
+mod table;
 mod tracer;
 
 use std::cell::RefCell;
@@ -43,6 +44,8 @@ use crate::report::report;
 use crate::sink::Sink;
 use crate::skel::MountsnoopSkel;
 use crate::syscalls::Syscall;
+use crate::table::session::{ChangeFilter, NewNamespace, Session};
+use crate::table::watch::Watcher;
 use crate::tracer::{KernelLosses, RawHook};
 
 /// The longest an event waits in the kernel before we read it.
@@ -58,6 +61,8 @@ const PAGE_SIZE: usize = 4096;
 const WAKEUP_FRACTION: usize = 8;
 /// Pages per CPU of the buffer of events with arguments to read late.
 const URGENT_PAGES: usize = 64;
+/// Pages per CPU of the buffer of namespaces entered (--mounts).
+const NS_PAGES: usize = 8;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -80,7 +85,9 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> Result<()> {
     // Listening first: a port in use is reported before anything loads.
     let metrics = cli.metrics.map(Metrics::serve).transpose()?;
-    let filters = filters(cli, choose_calls(cli)?)?;
+    let calls = choose_calls(cli)?;
+    let watcher = table_watcher(cli);
+    let filters = filters(cli, calls, watcher.is_some())?;
     if cli.verbose {
         for set in [&filters.cgroupset, &filters.mount_ns_set]
             .into_iter()
@@ -121,7 +128,21 @@ fn run(cli: &Cli) -> Result<()> {
             "hooks: {which} sys_enter and sys_exit, for 64-bit and 32-bit calls (every system call on the host passes them; --no-32bit uses the per-call tracepoints)"
         );
     }
-    let mut sink = Sink::new(format_for(cli), clock::Clock::new(), cli.max_events);
+    let log = std::rc::Rc::default();
+    let mut session = watcher.map(|w| {
+        Session::new(
+            w,
+            column_options(cli),
+            change_filter(cli),
+            std::rc::Rc::clone(&log),
+        )
+    });
+    let format: Box<dyn Format> = if session.is_some() {
+        Box::new(output::table::CallRecorder::new(column_options(cli), log))
+    } else {
+        format_for(cli)
+    };
+    let mut sink = Sink::new(format, clock::Clock::new(), cli.max_events);
     sink.decode_fds(cli.decode_fds);
     sink.only_container(cli.container.clone().filter(|id| !id.is_empty()));
     if let Some(m) = &metrics {
@@ -143,6 +164,23 @@ fn run(cli: &Cli) -> Result<()> {
     let mut perf = PerfReader::new(&skel.maps.events, cli.perf_pages, watermark, to_sink)?;
     // Wakes us for every event: its process's memory is read at once.
     let mut urgent = PerfReader::new(&skel.maps.urgent_events, URGENT_PAGES, 1, to_sink)?;
+    // Namespaces entered: rare, and each wanted at once.
+    let mut ns_reader = match session
+        .as_ref()
+        .map(|s| std::rc::Rc::clone(&s.new_namespaces))
+    {
+        Some(fresh) => Some(PerfReader::new(
+            &skel.maps.ns_events,
+            NS_PAGES,
+            1,
+            move |record: Record| {
+                if let Record::Sample { data, .. } = record {
+                    fresh.borrow_mut().extend(NewNamespace::parse(data));
+                }
+            },
+        )?),
+        None => None,
+    };
     // Attached only once the perf buffer is open: an event sent before
     // that would fail and be counted as lost before tracing began.
     let _links = tracer::attach(&mut skel, &filters)?;
@@ -154,6 +192,18 @@ fn run(cli: &Cli) -> Result<()> {
     // the header (tracing has begun; until then a call seen only at exit
     // is shown as "entry not seen"), before the line that says all is set.
     tracer::arm(&mut skel)?;
+    if let Some(session) = &mut session {
+        session.verbose = cli.verbose;
+        for inum in session.watch_existing() {
+            tracer::namespace_seen(&skel, inum, true);
+        }
+        if cli.verbose {
+            report!(
+                "--mounts: the kernel's mount notifications (fanotify FAN_REPORT_MNT), {} mount namespace(s) watched",
+                session.watcher.watched()
+            );
+        }
+    }
     {
         use std::io::Write as _;
         let _ = writeln!(
@@ -162,9 +212,86 @@ fn run(cli: &Cli) -> Result<()> {
         );
     }
 
-    let mut readers = [&mut perf, &mut urgent];
-    let seen = trace(cli, &skel, &mut readers, &sink, metrics.as_ref())?;
-    finish(cli, &skel, &mut readers, &sink, seen, metrics.as_ref())
+    let mut readers: Vec<&mut PerfReader> = vec![&mut perf, &mut urgent];
+    readers.extend(ns_reader.as_mut());
+    let seen = trace(
+        cli,
+        &skel,
+        &mut readers,
+        &sink,
+        metrics.as_ref(),
+        session.as_mut(),
+    )?;
+    finish(
+        cli,
+        &skel,
+        &mut readers,
+        &sink,
+        seen,
+        metrics.as_ref(),
+        session.as_mut(),
+    )
+}
+
+/// For --mounts: the kernel's mount notifications, where it has them
+/// (Linux 6.15); else None, and the records are built from the calls.
+fn table_watcher(cli: &Cli) -> Option<Watcher> {
+    if !cli.mounts {
+        return None;
+    }
+    // MOUNTSNOOP_TABLES=calls: as on a kernel without the notifications
+    // (the tests use it to try the fallback on one that has them).
+    if std::env::var("MOUNTSNOOP_TABLES").as_deref() == Ok("calls") {
+        if cli.verbose {
+            report!(
+                "--mounts: MOUNTSNOOP_TABLES=calls: the mount records are built from the calls traced"
+            );
+        }
+        return None;
+    }
+    match Watcher::new(cli.max_namespaces as usize) {
+        Ok(w) => Some(w),
+        Err(err) => {
+            if cli.verbose {
+                report!(
+                    "--mounts: this kernel has no fanotify mount notifications ({err}; Linux 6.15 has them): the mount records are built from the calls traced"
+                );
+            }
+            None
+        }
+    }
+}
+
+/// The changes --mounts prints, from the flags (see ChangeFilter).
+fn change_filter(cli: &Cli) -> ChangeFilter {
+    ChangeFilter {
+        pid: cli.pid,
+        tid: cli.tid,
+        uid: cli.uid,
+        comm: cli.name.clone(),
+        mnt_ns: cli.mntns,
+    }
+}
+
+/// Reads the kernel's mount reports and prints the changes held long
+/// enough (every one when `now` is None); the BPF side forgets the
+/// namespaces that ended.
+fn table_tick(
+    skel: &MountsnoopSkel,
+    session: &mut Session,
+    sink: &RefCell<Sink>,
+    now: Option<u64>,
+) -> Result<()> {
+    let mut lines = Vec::new();
+    let ended = session
+        .tick(now, &mut lines)
+        .context("reading the kernel's mount reports failed")?;
+    for inum in ended {
+        tracer::namespace_seen(skel, inum, false);
+    }
+    sink.borrow_mut()
+        .write_lines(&lines)
+        .context("writing to stdout failed")
 }
 
 fn libbpf_to_stderr(_level: PrintLevel, msg: String) {
@@ -225,13 +352,15 @@ fn choose_calls(cli: &Cli) -> Result<Vec<Syscall>> {
 }
 
 /// What the kernel side keeps, from the flags.
-fn filters(cli: &Cli, calls: Vec<Syscall>) -> Result<tracer::Filters> {
+fn filters(cli: &Cli, calls: Vec<Syscall>, tables: bool) -> Result<tracer::Filters> {
     Ok(tracer::Filters {
         pid: cli.pid,
         tid: cli.tid,
         uid: cli.uid,
         comm: cli.name.clone(),
-        mnt_ns: cli.mntns,
+        // Changes in a namespace can come from calls in any other: with
+        // the kernel's reports, --mntns picks the tables, not the calls.
+        mnt_ns: cli.mntns.filter(|_| !tables),
         cgroup: cli.cgroup.as_deref().map(tracer::open_cgroup).transpose()?,
         cgroupset: cli
             .cgroupmap
@@ -253,6 +382,7 @@ fn filters(cli: &Cli, calls: Vec<Syscall>) -> Result<tracer::Filters> {
         // JSON and the detailed block give each path argument's absolute form.
         want_abs_paths: cli.json || cli.detailed || cli.mounts,
         want_cgroup: cli.json || cli.detailed || cli.container.is_some(),
+        watch_namespaces: tables.then_some(cli.max_namespaces),
     })
 }
 
@@ -265,6 +395,7 @@ fn trace(
     readers: &mut [&mut PerfReader],
     sink: &RefCell<Sink>,
     metrics: Option<&Metrics>,
+    mut session: Option<&mut Session>,
 ) -> Result<KernelLosses> {
     let deadline = cli
         .duration
@@ -293,10 +424,16 @@ fn trace(
         sink.borrow_mut()
             .end_batch(Some(horizon))
             .context("writing to stdout failed")?;
+        if let Some(session) = session.as_deref_mut() {
+            table_tick(skel, session, sink, Some(clock::Clock::ktime_now()))?;
+        }
         if last_loss_check.elapsed() >= LOSS_CHECK_INTERVAL {
             seen = report_kernel_losses(skel, seen, metrics)?;
             if let Some(m) = metrics {
                 m.in_flight(tracer::count_in_flight(skel));
+                if let Some(session) = session.as_deref() {
+                    m.namespaces_not_watched(session.watcher.refused);
+                }
             }
             // Chains of the new mount API left unfinished: noticed here,
             // dropped once the events before this moment are rendered.
@@ -319,6 +456,7 @@ fn finish(
     sink: &RefCell<Sink>,
     seen: KernelLosses,
     metrics: Option<&Metrics>,
+    session: Option<&mut Session>,
 ) -> Result<()> {
     if !sink.borrow().closed() {
         // The perf readers' handler borrows the sink: none held here.
@@ -328,6 +466,15 @@ fn finish(
         sink.borrow_mut()
             .end_batch(None)
             .context("writing to stdout failed")?;
+    }
+    if let Some(session) = session {
+        if !sink.borrow().closed() {
+            table_tick(skel, session, sink, None)?;
+        }
+        session.report(cli.verbose);
+        if let Some(m) = metrics {
+            m.namespaces_not_watched(session.watcher.refused);
+        }
     }
     let seen = report_kernel_losses(skel, seen, metrics)?;
     let mut sink = sink.borrow_mut();
@@ -378,19 +525,22 @@ fn format_for(cli: &Cli) -> Box<dyn Format> {
         Box::new(Json::new())
     } else if cli.detailed {
         Box::new(Detailed::new())
+    } else if cli.mounts {
+        // Without the kernel's mount notifications: records built from
+        // the calls.
+        Box::new(Mounts::new(column_options(cli)))
     } else {
-        let opts = ColumnOptions {
-            timestamp: cli.timestamp,
-            parent: cli.parent_process,
-            uid: cli.print_uid,
-            latency: cli.latency,
-            container: cli.container.is_some(),
-        };
-        if cli.mounts {
-            Box::new(Mounts::new(opts))
-        } else {
-            Box::new(Columns::new(opts))
-        }
+        Box::new(Columns::new(column_options(cli)))
+    }
+}
+
+fn column_options(cli: &Cli) -> ColumnOptions {
+    ColumnOptions {
+        timestamp: cli.timestamp,
+        parent: cli.parent_process,
+        uid: cli.print_uid,
+        latency: cli.latency,
+        container: cli.container.is_some(),
     }
 }
 

@@ -47,6 +47,7 @@ pub struct Metrics {
     in_flight: Gauge,
     chains_dropped: Family<ChainLabels, Counter>,
     chains: Gauge,
+    namespaces_not_watched: Gauge,
 }
 
 impl Metrics {
@@ -96,6 +97,11 @@ impl Metrics {
             "New mount API chains held for mount records (--json and --mounts), read every second",
             self.chains.clone(),
         );
+        r.register(
+            "mount_namespaces_not_watched",
+            "With --mounts: mount namespaces whose tables could not be watched (--max-namespaces reached, or marking failed)",
+            self.namespaces_not_watched.clone(),
+        );
         r.register_collector(Box::new(CpuTime));
         r.register(
             "build",
@@ -128,6 +134,11 @@ impl Metrics {
                 result,
             })
             .inc();
+    }
+
+    /// With --mounts: the namespaces not watched so far.
+    pub fn namespaces_not_watched(&self, n: u64) {
+        self.namespaces_not_watched.set(n as i64);
     }
 
     /// An event that could not be parsed, so was not rendered.

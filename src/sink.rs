@@ -276,6 +276,15 @@ impl Sink {
         self.mount_chains()
     }
 
+    /// Writes lines made outside the format (the kernel's mount reports).
+    pub fn write_lines(&mut self, lines: &[u8]) -> std::io::Result<()> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        self.buf.extend_from_slice(lines);
+        self.flush()
+    }
+
     /// Appends what the format prints at exit, and writes it.
     pub fn finish(&mut self, lost: u64) -> std::io::Result<()> {
         self.format.finish(lost, &mut self.buf);

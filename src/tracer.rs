@@ -41,6 +41,9 @@ pub struct Filters {
     pub want_abs_paths: bool,
     /// Read the caller's cgroup paths.
     pub want_cgroup: bool,
+    /// Report mount namespaces as processes enter them (--mounts with the
+    /// kernel's mount notifications): room for this many, else None.
+    pub watch_namespaces: Option<u32>,
 }
 
 /// Kernel-side counts of events that never reached the perf buffer, and
@@ -189,6 +192,22 @@ pub fn load<'obj>(
     rodata.compat_calls = mask;
     rodata.native_calls = mask;
 
+    let ns = filters.watch_namespaces.is_some();
+    for prog in [
+        &mut open.progs.ns_unshare,
+        &mut open.progs.ns_setns,
+        &mut open.progs.ns_clone,
+        &mut open.progs.ns_clone3,
+    ] {
+        prog.set_autoload(ns);
+    }
+    // Twice the namespaces watched: those that ended and were not yet
+    // forgotten do not push out the live ones.
+    open.maps
+        .ns_seen
+        .set_max_entries(filters.watch_namespaces.map_or(1, |n| n.saturating_mul(2)))
+        .context("sizing the namespace map failed")?;
+
     let skel = open.load().map_err(load_error)?;
     if let Some(dir) = &filters.cgroup {
         let fd = dir.as_raw_fd() as u32;
@@ -251,6 +270,16 @@ pub fn attach(skel: &mut MountsnoopSkel, filters: &Filters) -> Result<Vec<Link>>
             )
         })
     };
+    if filters.watch_namespaces.is_some() {
+        for prog in [
+            &skel.progs.ns_unshare,
+            &skel.progs.ns_setns,
+            &skel.progs.ns_clone,
+            &skel.progs.ns_clone3,
+        ] {
+            links.push(attach(prog)?);
+        }
+    }
     if filters.compat {
         // Exit before entry, so that no entry is recorded whose exit
         // would be missed.
@@ -423,4 +452,16 @@ pub fn calls_in_flight(skel: &MountsnoopSkel) -> Vec<InFlight> {
 /// How many calls are in flight now, without reading the entries.
 pub fn count_in_flight(skel: &MountsnoopSkel) -> usize {
     skel.maps.pending.keys().count()
+}
+
+/// Marks a mount namespace as reported (`seen`) or forgets it, so that
+/// the kernel side reports it again once its inode number is reused.
+pub fn namespace_seen(skel: &MountsnoopSkel, inum: u64, seen: bool) {
+    let map = &skel.maps.ns_seen;
+    // A full LRU map pushes out an old key; a missing key is no error.
+    let _ = if seen {
+        map.update(&inum.to_ne_bytes(), &[1u8], MapFlags::ANY)
+    } else {
+        map.delete(&inum.to_ne_bytes())
+    };
 }

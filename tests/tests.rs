@@ -30,6 +30,7 @@ mod suite {
     mod scripting;
     mod signals;
     mod soak;
+    mod tables;
     mod thirty_two_bit;
     mod r#where;
 }

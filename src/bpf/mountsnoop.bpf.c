@@ -95,6 +95,7 @@ enum origin _origin_for_btf = ORIGIN_CALL;
 enum stat_id _stat_id_for_btf = STAT_ARGS_MAP_FULL;
 enum name_slot _name_slot_for_btf = NAME_ARG0;
 enum name_state _name_state_for_btf = NAME_NONE;
+struct ns_event _ns_event_for_btf = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -1493,4 +1494,70 @@ int BPF_PROG(btf_exit, struct pt_regs *regs, long ret)
 	long nr = (int)regs->syscallno;
 #endif
 	return any_exit(ctx, regs, nr, ret);
+}
+
+/*
+ * --mounts with fanotify: the namespaces to watch. A process that returns
+ * from a call that can put it in another mount namespace, in one not seen
+ * before, is reported once per namespace. Nothing is filtered here: the
+ * table of every namespace can change for a traced process (propagation).
+ * User space forgets a namespace (deletes its key) once it has ended, so
+ * that a reused inode number is reported again.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384); /* user space sizes it from --max-namespaces */
+	__type(key, __u64);
+	__type(value, __u8);
+} ns_seen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} ns_events SEC(".maps");
+
+static __always_inline int ns_maybe_new(void *ctx, long ret)
+{
+	struct ns_event e = {};
+	__u64 id = bpf_get_current_pid_tgid();
+	__u8 one = 1;
+
+	/* A failed call changed nothing; clone's parent stays where it was
+	 * (the child reports its own return, with 0). */
+	if (ret != 0)
+		return 0;
+	e.mnt_ns = current_mnt_ns();
+	if (bpf_map_lookup_elem(&ns_seen, &e.mnt_ns))
+		return 0;
+	if (bpf_map_update_elem(&ns_seen, &e.mnt_ns, &one, BPF_NOEXIST))
+		return 0;
+	e.pid = id >> 32;
+	e.tid = (__u32)id;
+	bpf_perf_event_output(ctx, &ns_events, BPF_F_CURRENT_CPU, &e, sizeof(e));
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_unshare")
+int ns_unshare(struct trace_event_raw_sys_exit *ctx)
+{
+	return ns_maybe_new(ctx, ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_setns")
+int ns_setns(struct trace_event_raw_sys_exit *ctx)
+{
+	return ns_maybe_new(ctx, ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_clone")
+int ns_clone(struct trace_event_raw_sys_exit *ctx)
+{
+	return ns_maybe_new(ctx, ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_clone3")
+int ns_clone3(struct trace_event_raw_sys_exit *ctx)
+{
+	return ns_maybe_new(ctx, ctx->ret);
 }

@@ -249,4 +249,16 @@ struct event_header {
 	char pcomm[TASK_COMM_LEN];
 };
 
+/*
+ * --mounts with the kernel's mount notifications: a process that is in a
+ * mount namespace not reported before, as it returns from unshare(2),
+ * setns(2), clone(2) or clone3(2) (a new namespace, or one entered), sent
+ * on perf buffer `ns_events` so that user space can watch its table.
+ */
+struct ns_event {
+	__u64 mnt_ns; /* the namespace's inode number */
+	__u32 pid;    /* a process in it (thread group id) */
+	__u32 tid;
+};
+
 #endif /* MOUNTSNOOP_H */

@@ -6,6 +6,7 @@ pub mod detailed;
 pub mod json;
 pub mod mounts;
 pub mod summary;
+pub mod table;
 
 use crate::clock::Clock;
 use crate::container::{self, Container};

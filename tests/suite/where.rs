@@ -169,7 +169,8 @@ assert libc.umount2(b"n", 2) == 0
 fn relative_under(args: &[&str], tag: &str) -> (String, u32, Finished) {
     let dir = temp_dir(tag);
     let base = dir.to_str().unwrap().to_string();
-    let snoop = Snoop::start(args);
+    // --mounts: the records built from the calls, the subject here.
+    let snoop = Snoop::start_env(args, &[("MOUNTSNOOP_TABLES", "calls")]);
     let mut child = std::process::Command::new("/usr/bin/python3")
         .args(["-c", RELATIVE, &base])
         .spawn()

@@ -20,6 +20,7 @@ mod ns;
 mod rewrite;
 mod shared;
 mod steps;
+mod tables;
 mod untouched;
 
 use std::process::ExitCode;
@@ -68,6 +69,7 @@ fn main() -> ExitCode {
         "edges" => edges::run(&base),
         "hop" => hop::run(&base, &args[1..]),
         "steps" => steps::run(&base),
+        "tables" => tables::run(&base, &args[1..]),
         "idle" => Ok(()),
         "getppid" => getppid(&args[1..]),
         other => Err(format!("unknown scenario {other}")),
