@@ -173,7 +173,9 @@ fn a_storm_of_unfinished_chains_is_bounded_and_counted() {
     );
     let mut rss = Vec::new();
     let mut pids = Vec::new();
-    for _ in 0..2 {
+    // Three storms: the first two warm the buffers up (a busy machine
+    // makes bigger batches); the third must not grow what they left.
+    for _ in 0..3 {
         pids.push(run_workload_as("mrec-storm", "fsopen-storm", &["20000"]));
         // Read, rendered, and swept (once a second) at least twice.
         std::thread::sleep(std::time::Duration::from_millis(2500));
@@ -181,15 +183,12 @@ fn a_storm_of_unfinished_chains_is_bounded_and_counted() {
     }
     let done = snoop.stop();
     assert!(done.status.success(), "{}", done.stderr);
-    eprintln!(
-        "mountsnoop's RSS: {} KiB after one storm, {} KiB after two",
-        rss[0], rss[1]
-    );
+    eprintln!("mountsnoop's RSS after each storm: {rss:?} KiB");
     assert!(
-        rss[1].saturating_sub(rss[0]) < 2 * 1024,
+        rss[2].saturating_sub(rss[1]) < 2 * 1024,
         "RSS grew from {} to {} KiB",
-        rss[0],
-        rss[1]
+        rss[1],
+        rss[2]
     );
     let dropped: u64 = done
         .stderr
@@ -208,7 +207,7 @@ fn a_storm_of_unfinished_chains_is_bounded_and_counted() {
         .find_map(|l| l.strip_prefix("Lost ")?.split_once(' ')?.0.parse().ok())
         .unwrap_or(0);
     assert!(
-        dropped <= 40_000 && dropped + lost >= 40_000,
+        dropped <= 60_000 && dropped + lost >= 60_000,
         "{dropped} dropped, {lost} lost: {}",
         done.stderr
     );
@@ -219,5 +218,5 @@ fn a_storm_of_unfinished_chains_is_bounded_and_counted() {
         .into_iter()
         .filter(|l| pids.contains(&l.pid))
         .count();
-    assert_eq!(records, 6, "{}", done.stdout);
+    assert_eq!(records, 9, "{}", done.stdout);
 }
