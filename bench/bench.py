@@ -194,12 +194,18 @@ class Tracer:
         """Poll the output file every 0.5 ms for the header line; the ready
         time in ms. bpftrace prints "Attaching N probes..." before it."""
         deadline = self.t0 + timeout
+        # --json prints no header: its "Tracing" line on stderr says the
+        # same moment.
+        json_out = "--json" in self.argv
         with open(self.out_path, "rb") as f:
             seen = b""
             while True:
                 seen += f.read()
                 m = re.search(rb"(^|\n)COMM[^\n]*\n", seen)
                 now = time.monotonic()
+                if json_out and "Tracing" in self.stderr():
+                    self.body_at = 0
+                    return (now - self.t0) * 1000.0
                 if m:
                     self.body_at = m.end()
                     return (now - self.t0) * 1000.0

@@ -180,7 +180,8 @@ pub struct Event<'a> {
     /// Bit i: argument i, read again as the call returned, no longer
     /// held what was read as it started.
     changed: u8,
-    names: [Name<'a>; NAME_SLOTS],
+    /// The sample's data, where the name slots point.
+    bytes: &'a [u8],
     /// Print fds with what they refer to (-y), as `strace -y` does.
     pub fd_paths: bool,
 }
@@ -263,7 +264,10 @@ impl<'a> Event<'a> {
                 changed |= 1 << i;
             }
         }
-        let names = parse_names(&header, bytes)?;
+        // Checked now, made when asked for (most outputs never ask).
+        for slot in 0..NAME_SLOTS {
+            parse_name(&header, bytes, slot)?;
+        }
         Ok(Event {
             header,
             call,
@@ -271,7 +275,7 @@ impl<'a> Event<'a> {
             origin,
             data,
             changed,
-            names,
+            bytes,
             fd_paths: false,
         })
     }
@@ -306,7 +310,7 @@ impl<'a> Event<'a> {
 
     /// What name slot `slot` holds (`NAME_ARG0 + i` is argument i's fd).
     pub fn name(&self, slot: usize) -> Name<'a> {
-        self.names.get(slot).copied().unwrap_or(Name::None)
+        parse_name(&self.header, self.bytes, slot).unwrap_or(Name::None)
     }
 
     /// The names were resolved as the call returned (the call was refused
@@ -324,43 +328,44 @@ impl<'a> Event<'a> {
     }
 }
 
-/// The name slots of an event, checked against its data.
-fn parse_names<'a>(header: &event_header, bytes: &'a [u8]) -> Result<[Name<'a>; NAME_SLOTS]> {
-    let mut names = [Name::None; NAME_SLOTS];
+/// Name slot `slot` of an event, checked against its data.
+fn parse_name<'a>(header: &event_header, bytes: &'a [u8], slot: usize) -> Result<Name<'a>> {
     let n = &header.names;
-    for (i, slot) in names.iter_mut().enumerate() {
-        let (off, len) = (usize::from(n.off[i]), usize::from(n.len[i]));
-        let state = u32::from(n.state[i]);
-        if state == name_state::NAME_NONE.0 {
-            continue;
-        }
-        if state == name_state::NAME_NOT_OPEN.0 {
-            *slot = Name::NotOpen;
-            continue;
-        }
-        let Some(data) = bytes.get(off..off + len) else {
-            bail!("name {i} claims bytes {off}..{}, past the data", off + len);
-        };
-        *slot = match state {
-            s if s == name_state::NAME_PATH.0 || s == name_state::NAME_PATH_CUT.0 => Name::Path {
-                components: data,
-                cut: s == name_state::NAME_PATH_CUT.0,
-                deleted: n.flags[i] & NAME_DELETED != 0,
-            },
-            s if s == name_state::NAME_PSEUDO.0 => {
-                let (Some(magic), Some(ino)) = (data.get(..8), data.get(8..16)) else {
-                    bail!("name {i} is too short for a pseudo file");
-                };
-                Name::Pseudo {
-                    magic: u64::from_ne_bytes(magic.try_into()?),
-                    ino: u64::from_ne_bytes(ino.try_into()?),
-                    name: &data[16..],
-                }
-            }
-            other => bail!("name {i} has unknown state {other}"),
-        };
+    if slot >= NAME_SLOTS {
+        return Ok(Name::None);
     }
-    Ok(names)
+    let state = u32::from(n.state[slot]);
+    if state == name_state::NAME_NONE.0 {
+        return Ok(Name::None);
+    }
+    if state == name_state::NAME_NOT_OPEN.0 {
+        return Ok(Name::NotOpen);
+    }
+    let (off, len) = (usize::from(n.off[slot]), usize::from(n.len[slot]));
+    let Some(data) = bytes.get(off..off + len) else {
+        bail!(
+            "name {slot} claims bytes {off}..{}, past the data",
+            off + len
+        );
+    };
+    Ok(match state {
+        s if s == name_state::NAME_PATH.0 || s == name_state::NAME_PATH_CUT.0 => Name::Path {
+            components: data,
+            cut: s == name_state::NAME_PATH_CUT.0,
+            deleted: n.flags[slot] & NAME_DELETED != 0,
+        },
+        s if s == name_state::NAME_PSEUDO.0 => {
+            let (Some(magic), Some(ino)) = (data.get(..8), data.get(8..16)) else {
+                bail!("name {slot} is too short for a pseudo file");
+            };
+            Name::Pseudo {
+                magic: u64::from_ne_bytes(magic.try_into()?),
+                ino: u64::from_ne_bytes(ino.try_into()?),
+                name: &data[16..],
+            }
+        }
+        other => bail!("name {slot} has unknown state {other}"),
+    })
 }
 
 /// The bytes of a fixed-size C string up to its NUL.

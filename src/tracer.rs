@@ -65,6 +65,13 @@ pub struct KernelLosses {
     pub exit_only_lost: u64,
 }
 
+impl Filters {
+    /// Some output needs what the kernel side resolves into name slots.
+    pub fn want_names(&self) -> bool {
+        self.want_fd_paths || self.want_abs_paths || self.want_cgroup
+    }
+}
+
 impl KernelLosses {
     /// The events lost.
     pub fn total(&self) -> u64 {
@@ -177,17 +184,30 @@ pub fn load<'obj>(
 
     // Either the raw programs, which see 32-bit calls too, or the shared
     // per-call programs, attached to each 64-bit call's tracepoints.
+    // Of each hook's two builds, the one with the kernel-side names only
+    // when an output needs them (its path walks cost load time).
     let native = filters.calls.iter().any(|&c| has_64_bit_call(c));
-    open.progs
-        .enter_call
-        .set_autoload(native && !filters.compat);
-    open.progs.exit_call.set_autoload(native && !filters.compat);
+    let per_call = native && !filters.compat;
     let raw = filters.compat && hook == RawHook::Raw;
     let btf = filters.compat && hook == RawHook::Btf;
-    open.progs.raw_enter.set_autoload(raw);
-    open.progs.raw_exit.set_autoload(raw);
-    open.progs.btf_enter.set_autoload(btf);
-    open.progs.btf_exit.set_autoload(btf);
+    let names = filters.want_names();
+    let p = &mut open.progs;
+    for (prog, on) in [
+        (&mut p.enter_call, per_call && !names),
+        (&mut p.exit_call, per_call && !names),
+        (&mut p.enter_call_names, per_call && names),
+        (&mut p.exit_call_names, per_call && names),
+        (&mut p.raw_enter, raw && !names),
+        (&mut p.raw_exit, raw && !names),
+        (&mut p.raw_enter_names, raw && names),
+        (&mut p.raw_exit_names, raw && names),
+        (&mut p.btf_enter, btf && !names),
+        (&mut p.btf_exit, btf && !names),
+        (&mut p.btf_enter_names, btf && names),
+        (&mut p.btf_exit_names, btf && names),
+    ] {
+        prog.set_autoload(on);
+    }
     let mask = filters.calls.iter().fold(0, |m, c| m | 1 << c.id());
     rodata.compat_calls = mask;
     rodata.native_calls = mask;
@@ -283,10 +303,12 @@ pub fn attach(skel: &mut MountsnoopSkel, filters: &Filters) -> Result<Vec<Link>>
     if filters.compat {
         // Exit before entry, so that no entry is recorded whose exit
         // would be missed.
-        let (exit, enter) = if uses_btf_hooks(skel) {
-            (&skel.progs.btf_exit, &skel.progs.btf_enter)
-        } else {
-            (&skel.progs.raw_exit, &skel.progs.raw_enter)
+        let p = &skel.progs;
+        let (exit, enter) = match (uses_btf_hooks(skel), filters.want_names()) {
+            (true, false) => (&p.btf_exit, &p.btf_enter),
+            (true, true) => (&p.btf_exit_names, &p.btf_enter_names),
+            (false, false) => (&p.raw_exit, &p.raw_enter),
+            (false, true) => (&p.raw_exit_names, &p.raw_enter_names),
         };
         links.push(attach(exit)?);
         links.push(attach(enter)?);
@@ -304,22 +326,24 @@ pub fn attach(skel: &mut MountsnoopSkel, filters: &Filters) -> Result<Vec<Link>>
         .filter(|&&c| has_64_bit_call(c))
         .filter_map(|c| c.tracepoint())
         .collect();
+    let (exit, enter) = if filters.want_names() {
+        (&skel.progs.exit_call_names, &skel.progs.enter_call_names)
+    } else {
+        (&skel.progs.exit_call, &skel.progs.enter_call)
+    };
     // Every exit before any entry.
     for tp in &native {
-        links.push(tracepoint(&skel.progs.exit_call, format!("sys_exit_{tp}"))?);
+        links.push(tracepoint(exit, format!("sys_exit_{tp}"))?);
     }
     for tp in &native {
-        links.push(tracepoint(
-            &skel.progs.enter_call,
-            format!("sys_enter_{tp}"),
-        )?);
+        links.push(tracepoint(enter, format!("sys_enter_{tp}"))?);
     }
     Ok(links)
 }
 
 /// True when every call is hooked on the BTF-typed raw tracepoints.
 pub fn uses_btf_hooks(skel: &MountsnoopSkel) -> bool {
-    skel.progs.btf_exit.autoload()
+    skel.progs.btf_exit.autoload() || skel.progs.btf_exit_names.autoload()
 }
 
 /// Tells the BPF program which threads were already inside a traced call

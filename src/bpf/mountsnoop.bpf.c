@@ -914,7 +914,7 @@ static __always_inline void forget_data(struct arg_data *ad)
  * the kernel is about to copy it (a thread that rewrites the memory while
  * the call blocks cannot change what we print).
  */
-static __always_inline int on_enter(const __u64 *args, __u32 call, __u8 abi)
+static __always_inline int on_enter(const __u64 *args, __u32 call, __u8 abi, bool names)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
@@ -933,10 +933,12 @@ static __always_inline int on_enter(const __u64 *args, __u32 call, __u8 abi)
 		b->h.args[i] = args[i];
 	clear_arg_data(&b->h.ad);
 	len = read_entry_args(call, 0, 0x3f);
-	clear_names(&b->h.names);
-	b->h.names_lost = 0;
-	if (want_fd_paths || want_abs_paths)
+	/* Without names wanted the slots stay as the map made them: zero. */
+	if (names && (want_fd_paths || want_abs_paths)) {
+		clear_names(&b->h.names);
+		b->h.names_lost = 0;
 		len = put_names(0, call, len);
+	}
 	b->h.data_len = len;
 	b->h.big = len > PENDING_INLINE_MAX;
 	/*
@@ -948,8 +950,10 @@ static __always_inline int on_enter(const __u64 *args, __u32 call, __u8 abi)
 		b->h.big = 0;
 		b->h.data_len = 0;
 		forget_data(&b->h.ad);
-		clear_names(&b->h.names);
-		b->h.names_lost = 1;
+		if (names && (want_fd_paths || want_abs_paths)) {
+			clear_names(&b->h.names);
+			b->h.names_lost = 1;
+		}
 	}
 	/* BPF_ANY: a stale entry of this tid (its exit was missed) is replaced. */
 	if (bpf_map_update_elem(&pending, &tid, (struct pending_call *)b, BPF_ANY)) {
@@ -1252,7 +1256,7 @@ static __always_inline __u32 exit_names(struct event_buf *e, __u32 call, long re
  * at entry; what they point to is read now, and marked so.
  */
 static __always_inline int on_exit_unentered(void *ctx, __u32 call, long ret, __u8 abi,
-					      struct pt_regs *regs)
+					      struct pt_regs *regs, bool names)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
@@ -1298,9 +1302,11 @@ static __always_inline int on_exit_unentered(void *ctx, __u32 call, long ret, __
 	e->hdr.abi = abi;
 	e->hdr.origin = origin;
 	e->hdr.reread = 0;
-	clear_names(&e->hdr.names);
-	e->hdr.names_at_exit = 0;
-	len = exit_names(e, call, ret, true, len);
+	if (names && (want_fd_paths || want_abs_paths || want_cgroup)) {
+		clear_names(&e->hdr.names);
+		e->hdr.names_at_exit = 0;
+		len = exit_names(e, call, ret, true, len);
+	}
 	fill_caller(e, pid_tgid, call, ret);
 	return submit(ctx, e, len);
 }
@@ -1312,7 +1318,7 @@ static __always_inline int on_exit_unentered(void *ctx, __u32 call, long ret, __
  * where the hook has them (NULL: found when needed).
  */
 static __always_inline int on_exit(void *ctx, __u32 call, long ret, __u8 abi,
-				   struct pt_regs *regs)
+				   struct pt_regs *regs, bool names)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
@@ -1325,7 +1331,7 @@ static __always_inline int on_exit(void *ctx, __u32 call, long ret, __u8 abi,
 
 	p = bpf_map_lookup_elem(&pending, &tid);
 	if (!p)
-		return on_exit_unentered(ctx, call, ret, abi, regs);
+		return on_exit_unentered(ctx, call, ret, abi, regs, names);
 	e = this_cpu(&scratch);
 	if (!e || p->h.call != call || (failed_only && ret >= 0)) {
 		if (p->h.big)
@@ -1339,9 +1345,12 @@ static __always_inline int on_exit(void *ctx, __u32 call, long ret, __u8 abi,
 	for (int i = 0; i < SYSCALL_ARGS; i++)
 		e->hdr.args[i] = p->h.args[i];
 	e->hdr.ad = p->h.ad;
-	e->hdr.names = p->h.names;
-	e->hdr.names_at_exit = 0;
-	names_lost = p->h.names_lost;
+	names_lost = false;
+	if (names && (want_fd_paths || want_abs_paths || want_cgroup)) {
+		e->hdr.names = p->h.names;
+		e->hdr.names_at_exit = 0;
+		names_lost = p->h.names_lost;
+	}
 	e->hdr.abi = p->h.abi;
 	e->hdr.origin = ORIGIN_CALL;
 	len = p->h.data_len;
@@ -1369,7 +1378,8 @@ static __always_inline int on_exit(void *ctx, __u32 call, long ret, __u8 abi,
 	/* Only those that the second try could read were read at exit. */
 	e->hdr.read_at_exit = late & ~unread_mask(&e->hdr.ad);
 	e->hdr.read_after_call = 0;
-	len = exit_names(e, call, ret, names_lost, len);
+	if (names && (want_fd_paths || want_abs_paths || want_cgroup))
+		len = exit_names(e, call, ret, names_lost, len);
 	fill_caller(e, pid_tgid, call, ret);
 	return submit(ctx, e, len);
 }
@@ -1380,8 +1390,7 @@ static __always_inline int on_exit(void *ctx, __u32 call, long ret, __u8 abi,
  * call took the verifier twelve times as long). The call is known from
  * the syscall number.
  */
-SEC("tracepoint")
-int enter_call(struct trace_event_raw_sys_enter *ctx)
+static __always_inline int enter_native(struct trace_event_raw_sys_enter *ctx, bool names)
 {
 	/* The record's id is an int in a long: its upper half is not part of it. */
 	__u32 call = native_call((int)ctx->id);
@@ -1396,18 +1405,17 @@ int enter_call(struct trace_event_raw_sys_enter *ctx)
 	 * never printed.
 	 */
 	bpf_probe_read_kernel(args, sizeof(args), ctx->args);
-	return on_enter(args, call, ABI_NATIVE);
+	return on_enter(args, call, ABI_NATIVE, names);
 }
 
-SEC("tracepoint")
-int exit_call(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int exit_native(struct trace_event_raw_sys_exit *ctx, bool names)
 {
 	/* As at entry; on x86_64 its upper half is set after a failure. */
 	__u32 call = native_call((int)ctx->id);
 
 	if (call == CALL_COUNT)
 		return 0;
-	return on_exit(ctx, call, ctx->ret, ABI_NATIVE, NULL);
+	return on_exit(ctx, call, ctx->ret, ABI_NATIVE, NULL, names);
 }
 
 /*
@@ -1435,7 +1443,7 @@ static __always_inline __u32 raw_call(long nr, __u8 *abi)
 	return native != CALL_COUNT && (native_calls & (1 << native)) ? native : CALL_COUNT;
 }
 
-static __always_inline int any_enter(struct pt_regs *regs, long nr)
+static __always_inline int any_enter(struct pt_regs *regs, long nr, bool names)
 {
 	__u64 args[SYSCALL_ARGS];
 	__u8 abi = ABI_NATIVE;
@@ -1447,63 +1455,69 @@ static __always_inline int any_enter(struct pt_regs *regs, long nr)
 		compat_args(regs, args);
 	else
 		native_args(regs, args);
-	return on_enter(args, call, abi);
+	return on_enter(args, call, abi, names);
 }
 
-static __always_inline int any_exit(void *ctx, struct pt_regs *regs, long nr, long ret)
+static __always_inline int any_exit(void *ctx, struct pt_regs *regs, long nr, long ret,
+				    bool names)
 {
 	__u8 abi = ABI_NATIVE;
 	__u32 call = raw_call(nr, &abi);
 
 	if (call == CALL_COUNT)
 		return 0;
-	return on_exit(ctx, call, ret, abi, regs);
-}
-
-SEC("raw_tp/sys_enter")
-int raw_enter(struct bpf_raw_tracepoint_args *ctx)
-{
-	return any_enter((struct pt_regs *)ctx->args[0], ctx->args[1]);
-}
-
-SEC("raw_tp/sys_exit")
-int raw_exit(struct bpf_raw_tracepoint_args *ctx)
-{
-	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-
-	return any_exit(ctx, regs, syscall_nr(regs), ctx->args[1]);
+	return on_exit(ctx, call, ret, abi, regs, names);
 }
 
 /*
- * The same on the BTF-typed raw tracepoints, where the kernel allows them
- * (BPF_PROG_TYPE_TRACING): the registers are a typed pointer, read with a
- * plain load instead of a helper call, on every system call.
+ * Each hook's programs come in two builds: without the names (fds, paths,
+ * cgroups resolved in the kernel) and with them. User space loads the
+ * build its flags need, so that the plain one neither carries nor makes
+ * the verifier check the path walks.
  */
-SEC("tp_btf/sys_enter")
-int BPF_PROG(btf_enter, struct pt_regs *regs, long nr)
-{
-	return any_enter(regs, nr);
-}
-
-SEC("tp_btf/sys_exit")
-int BPF_PROG(btf_exit, struct pt_regs *regs, long ret)
-{
 #if defined(__TARGET_ARCH_x86)
-	long nr = (int)regs->orig_ax;
+#define EXIT_NR(regs) ((int)(regs)->orig_ax)
 #else
-	long nr = (int)regs->syscallno;
+#define EXIT_NR(regs) ((int)(regs)->syscallno)
 #endif
-	return any_exit(ctx, regs, nr, ret);
-}
 
-/*
- * --mounts with fanotify: the namespaces to watch. A process that returns
- * from a call that can put it in another mount namespace, in one not seen
- * before, is reported once per namespace. Nothing is filtered here: the
- * table of every namespace can change for a traced process (propagation).
- * User space forgets a namespace (deletes its key) once it has ended, so
- * that a reused inode number is reported again.
- */
+#define HOOK_PROGRAMS(suffix, names)                                                   \
+	SEC("tracepoint")                                                             \
+	int enter_call##suffix(struct trace_event_raw_sys_enter *ctx)                 \
+	{                                                                             \
+		return enter_native(ctx, names);                                      \
+	}                                                                             \
+	SEC("tracepoint")                                                             \
+	int exit_call##suffix(struct trace_event_raw_sys_exit *ctx)                   \
+	{                                                                             \
+		return exit_native(ctx, names);                                       \
+	}                                                                             \
+	SEC("raw_tp/sys_enter")                                                       \
+	int raw_enter##suffix(struct bpf_raw_tracepoint_args *ctx)                    \
+	{                                                                             \
+		return any_enter((struct pt_regs *)ctx->args[0], ctx->args[1], names); \
+	}                                                                             \
+	SEC("raw_tp/sys_exit")                                                        \
+	int raw_exit##suffix(struct bpf_raw_tracepoint_args *ctx)                     \
+	{                                                                             \
+		struct pt_regs *regs = (struct pt_regs *)ctx->args[0];                \
+                                                                                      \
+		return any_exit(ctx, regs, syscall_nr(regs), ctx->args[1], names);    \
+	}                                                                             \
+	SEC("tp_btf/sys_enter")                                                       \
+	int BPF_PROG(btf_enter##suffix, struct pt_regs *regs, long nr)                \
+	{                                                                             \
+		return any_enter(regs, nr, names);                                    \
+	}                                                                             \
+	SEC("tp_btf/sys_exit")                                                        \
+	int BPF_PROG(btf_exit##suffix, struct pt_regs *regs, long ret)                \
+	{                                                                             \
+		return any_exit(ctx, regs, EXIT_NR(regs), ret, names);                \
+	}
+
+HOOK_PROGRAMS(, false)
+HOOK_PROGRAMS(_names, true)
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384); /* user space sizes it from --max-namespaces */

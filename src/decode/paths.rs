@@ -66,13 +66,18 @@ fn starts_with_slash(event: &Event, arg: usize) -> bool {
     matches!(event.data(arg), ArgData::Whole(b) | ArgData::Truncated(b) if b.starts_with(b"/"))
 }
 
-/// The name a directory fd argument refers to (AT_FDCWD: the cwd's).
-pub fn dirfd_name<'a>(event: &Event<'a>, arg: usize) -> Name<'a> {
+/// The name slot a directory fd argument refers to (AT_FDCWD: the cwd's).
+pub fn dirfd_slot(event: &Event, arg: usize) -> usize {
     if event.arg(arg) as i32 == AT_FDCWD {
-        event.name(NAME_CWD)
+        NAME_CWD
     } else {
-        event.name(arg)
+        arg
     }
+}
+
+/// The name a directory fd argument refers to.
+pub fn dirfd_name<'a>(event: &Event<'a>, arg: usize) -> Name<'a> {
+    event.name(dirfd_slot(event, arg))
 }
 
 /// Argument `arg`'s absolute path, when it is a path argument and what it

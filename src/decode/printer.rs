@@ -8,7 +8,7 @@
 use std::fmt::Write;
 
 use super::escape::{escape_fd_path, quote, quote_hex};
-use super::paths::dirfd_name;
+use super::paths::dirfd_slot;
 use super::xlat::{push_constant, push_flags, FlagTable, AT_FDCWD};
 use crate::event::{ArgData, Event, Name, NAME_CWD};
 
@@ -84,8 +84,8 @@ pub struct Arg<'a> {
     /// what the call started with.
     pub changed: bool,
     /// For an fd or a directory fd: what the kernel side resolved it to
-    /// (the working directory for AT_FDCWD); `Name::None` otherwise.
-    pub fd_name: Name<'a>,
+    /// (the working directory for AT_FDCWD): its name slot; None otherwise.
+    pub fd_slot: Option<u8>,
 }
 
 /// When an argument's memory was read.
@@ -184,7 +184,7 @@ impl<'e, 'a> Printer<'e, 'a> {
                 value,
                 read,
                 changed: data && self.event.changed(i),
-                fd_name: Name::None,
+                fd_slot: None,
             };
             self.desc.len += 1;
         }
@@ -311,18 +311,18 @@ impl<'e, 'a> Printer<'e, 'a> {
             }
             Value::Int(i64::from(fd))
         });
-        self.last_fd_name(self.event.name(i));
+        self.last_fd_slot(i);
     }
 
     /// Records what the argument just printed, an fd, refers to.
-    fn last_fd_name(&mut self, name: Name<'a>) {
+    fn last_fd_slot(&mut self, slot: usize) {
         if let Some(arg) = self
             .desc
             .len
             .checked_sub(1)
             .and_then(|i| self.desc.args.get_mut(i))
         {
-            arg.fd_name = name;
+            arg.fd_slot = Some(slot as u8);
         }
     }
 
@@ -343,7 +343,7 @@ impl<'e, 'a> Printer<'e, 'a> {
             }
             Value::Int(i64::from(fd))
         });
-        self.last_fd_name(dirfd_name(self.event, i));
+        self.last_fd_slot(dirfd_slot(self.event, i));
     }
 
     /// A C `unsigned long` argument, in decimal.

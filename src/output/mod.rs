@@ -104,7 +104,8 @@ pub fn places(event: &Event, desc: &Description) -> (Vec<Place>, Option<String>)
     for (i, arg) in desc.args().iter().enumerate() {
         let absolute = paths::absolute(event, i);
         let fd = if event.fd_paths {
-            name_text(arg.fd_name)
+            arg.fd_slot
+                .and_then(|slot| name_text(event.name(usize::from(slot))))
         } else {
             None
         };
