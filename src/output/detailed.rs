@@ -10,7 +10,7 @@ use crate::decode::errno::push_return;
 use crate::decode::escape::escape;
 use crate::decode::{describe, Description};
 use crate::event::{Event, Origin};
-use crate::output::{arg_state, cgroup_paths, container_of, places};
+use crate::output::{arg_state, cgroup_paths, container_in, places};
 
 pub struct Detailed {
     call: String,
@@ -118,7 +118,7 @@ impl Format for Detailed {
             escape(cgroup.as_bytes(), false, b);
             b.push('\n');
         }
-        if let Some(c) = container_of(event) {
+        if let Some(c) = container_in(&cgroups) {
             field(b, "CONTAINER");
             let _ = write!(b, "{} ", c.runtime.as_str());
             escape(c.name.as_bytes(), true, b);

@@ -11,7 +11,7 @@ use crate::decode::{describe, Description};
 use crate::event::{Event, Name, Origin, NAME_CGROUP};
 use crate::mounts::record::Record as MountRecord;
 use crate::mounts::Tracker;
-use crate::output::{arg_state, cgroup_paths, container_of, places, Place};
+use crate::output::{arg_state, cgroup_paths, container_in, places, Place};
 
 pub struct Json {
     call: String,
@@ -236,7 +236,7 @@ impl Format for Json {
         let error = error_code(h.ret).and_then(errno_name);
         let (places, ret_path) = places(event, &desc);
         let cgroups = cgroup_paths(event);
-        let container = container_of(event);
+        let container = container_in(&cgroups);
         let record = Record {
             timestamp: clock
                 .utc(h.start_ns)

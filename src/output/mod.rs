@@ -69,7 +69,11 @@ pub fn cgroup_paths(event: &Event) -> Vec<String> {
 
 /// The container the caller runs in, told from its cgroup paths.
 pub fn container_of(event: &Event) -> Option<Container> {
-    let paths = cgroup_paths(event);
+    container_in(&cgroup_paths(event))
+}
+
+/// The container that cgroup paths (as `cgroup_paths` gives them) name.
+pub fn container_in(paths: &[String]) -> Option<Container> {
     container::identify(paths.iter().map(String::as_str))
 }
 

@@ -103,7 +103,13 @@ fn snoop_says_no_fanotify(_snoop: &Snoop) -> bool {
         .filter_map(|p| p.parse::<u32>().ok());
     let (major, minor) = (v.next().unwrap_or(0), v.next().unwrap_or(0));
     if (major, minor) < (6, 15) {
-        eprintln!("skipped: kernel {release} has no fanotify mount notifications");
+        // A skip with its reason; in CI (MOUNTSNOOP_REQUIRE_BPF=1, on a
+        // kernel like this project's 6.18) a failure instead.
+        let why = format!("kernel {release} has no fanotify mount notifications");
+        if std::env::var("MOUNTSNOOP_REQUIRE_BPF").as_deref() == Ok("1") {
+            panic!("MOUNTSNOOP_REQUIRE_BPF=1 but {why}");
+        }
+        eprintln!("skipped: {why}");
         return true;
     }
     false
