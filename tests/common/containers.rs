@@ -181,8 +181,8 @@ impl Spec {
                     "lxc.uts.name = {name}\n\
                      lxc.rootfs.path = dir:{root}\n\
                      lxc.mount.entry = /usr usr none bind,ro 0 0\n\
-                     lxc.mount.entry = {bins} {rel} none bind,ro,create=dir 0 0\n\
                      lxc.mount.entry = tmpfs tmp tmpfs rw,nosuid,nodev 0 0\n\
+                     lxc.mount.entry = {bins} {rel} none bind,ro,create=dir 0 0\n\
                      lxc.mount.auto = proc:rw sys:ro\n\
                      lxc.net.0.type = empty\n\
                      lxc.apparmor.profile = unconfined\n\
@@ -300,13 +300,15 @@ fn write_oci_config(
         "destination": "/usr", "type": "bind", "source": "/usr",
         "options": ["rbind", "ro"]
     }));
-    mounts.push(serde_json::json!({
-        "destination": bins, "type": "bind", "source": bins,
-        "options": ["rbind", "ro"]
-    }));
+    // /tmp first: the binaries may live under /tmp (a checkout there), and
+    // a tmpfs mounted after them would hide them.
     mounts.push(serde_json::json!({
         "destination": "/tmp", "type": "tmpfs", "source": "tmpfs",
         "options": ["nosuid", "nodev"]
+    }));
+    mounts.push(serde_json::json!({
+        "destination": bins, "type": "bind", "source": bins,
+        "options": ["rbind", "ro"]
     }));
     c["linux"]["cgroupsPath"] = cgroup.into();
     if let Some(profile) = seccomp {
